@@ -1,0 +1,103 @@
+# cellvm build. `make run` boots the default guest, `make test` runs the
+# whole suite; both install what they need from Debian's packages first.
+#
+# Two builds live side by side:
+#   build/host/   portable code (core, devices, arm64 boot/fdt, test backend)
+#                 for x86_64 or whatever the host is, with ASan+UBSan, for
+#                 unit tests; build/fuzz/ the same with clang + libFuzzer.
+#   build/arm64/  the cellvm command for AArch64 (cross-compiled on x86_64,
+#                 native on arm64), with the KVM backend and guest images.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+HOST_ARCH := $(shell uname -m)
+
+DEPS := build/deps
+DEPS_STAMP := build/.deps-stamp
+HOST_STAMP := build/.host-deps-stamp
+
+ifeq ($(HOST_ARCH),aarch64)
+CROSS_CC ?= gcc
+CROSS_FDT_CFLAGS :=
+CROSS_FDT_LIBS := -lfdt
+else
+CROSS_CC ?= aarch64-linux-gnu-gcc
+CROSS_FDT_CFLAGS := -isystem $(DEPS)/sysroot/usr/include
+CROSS_FDT_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libfdt.a
+endif
+
+WARN := -Wall -Wextra -Wmissing-prototypes -Wshadow -Wno-unused-parameter -Werror
+COMMON_CFLAGS := -std=gnu11 -Iinclude -Isrc $(WARN) -D_GNU_SOURCE
+
+# Portable sources: everything but the KVM backend and the command.
+PORTABLE_SRCS := $(wildcard src/core/*.c src/dev/*.c src/arch/arm64/*.c) src/hv/test.c
+ARM64_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c $(wildcard src/cli/*.c)
+HEADERS := $(wildcard include/cellvm/*.h src/*/*.h src/arch/arm64/*.h)
+
+# ---- host (unit test) build ------------------------------------------------
+HOST_CC ?= gcc
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_CFLAGS := $(COMMON_CFLAGS) -g -O1 $(SAN)
+HOST_OBJS := $(patsubst src/%.c,build/host/obj/%.o,$(PORTABLE_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,build/host/tests/%,$(UNIT_SRCS))
+
+build/host/obj/%.o: src/%.c $(HEADERS) | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+build/host/libcellvm.a: $(HOST_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/host/libcellvm.a
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+	@tools/run-unit $(UNIT_BINS)
+
+# ---- fuzz targets (clang + libFuzzer) --------------------------------------
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := $(COMMON_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(PORTABLE_SRCS))
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 20
+
+build/fuzz/obj/%.o: src/%.c $(HEADERS) | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/libcellvm.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c build/fuzz/libcellvm.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcellvm.a -lfdt -lpthread -o $@
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BINS)
+	@tools/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# ---- dependencies ---------------------------------------------------------
+# Host packages (compilers, cmocka, libfdt, QEMU) ...
+$(HOST_STAMP): tools/install-deps
+	tools/install-deps
+	@mkdir -p $(dir $@) && touch $@
+# ... and the arm64 pieces: Debian's arm64 kernel, busybox, libfdt.a.
+$(DEPS_STAMP): tools/fetch-deps $(HOST_STAMP)
+	tools/fetch-deps $(DEPS)
+	@mkdir -p $(dir $@) && touch $@
+
+.PHONY: deps
+deps: $(DEPS_STAMP)
+
+.PHONY: all clean
+all: unit-bins
+unit-bins: $(UNIT_BINS)
+
+clean:
+	rm -rf build/host build/fuzz build/arm64 build/guest

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libcellvm: the VMM as a library. Fill a struct cellvm_config, create a
+ * VM, run it until the guest stops, destroy it. All state lives in the VM
+ * object, so a process may hold several.
+ *
+ *	struct cellvm_config cfg;
+ *	cellvm_config_init(&cfg);
+ *	cfg.kernel.path = "Image";
+ *	if (cellvm_vm_create(&cfg, &vm, &err) == 0) {
+ *		cellvm_vm_run(vm, &why, &err);
+ *		cellvm_vm_destroy(vm);
+ *	}
+ */
+#ifndef CELLVM_CELLVM_H
+#define CELLVM_CELLVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hv.h"
+#include "log.h"
+
+struct cellvm_vm;
+
+enum cellvm_irqchip_mode {
+	CELLVM_IRQCHIP_AUTO, /* in-kernel GICv3, else in-kernel GICv2 */
+	CELLVM_IRQCHIP_KERNEL, /* the same, but never user space */
+	CELLVM_IRQCHIP_USER, /* cellvm's own GICv2 model */
+};
+
+enum cellvm_console_kind {
+	CELLVM_CONSOLE_PL011,
+	CELLVM_CONSOLE_VIRTIO,
+};
+
+/* A guest image: a file, or bytes already in memory (the embedded guest).
+ * page_aligned_file_offset >= 0 marks `data` as a page-aligned part of the
+ * file `path` at that offset, which may be mapped instead of copied. */
+struct cellvm_image {
+	const char *path;
+	const void *data;
+	size_t size;
+	long long file_offset; /* -1: not mappable */
+};
+
+#define CELLVM_MAX_DISKS 8
+#define CELLVM_MAX_NETS 4
+
+struct cellvm_disk_cfg {
+	const char *path;
+	bool readonly;
+};
+
+struct cellvm_net_cfg {
+	const char *tap;
+	uint8_t mac[6];
+	bool has_mac;
+};
+
+struct cellvm_config {
+	const struct cellvm_hv_ops *hv;
+	uint64_t mem_size;
+	unsigned ncpus;
+	struct cellvm_image kernel;
+	struct cellvm_image initrd; /* size 0 and no path: none */
+	struct cellvm_image dtb; /* none: generate one */
+	const char *cmdline; /* NULL: a default for the console kind */
+	enum cellvm_irqchip_mode irqchip;
+	enum cellvm_console_kind console;
+	int console_in; /* fd, or -1 for no input */
+	int console_out; /* fd */
+	struct cellvm_disk_cfg disk[CELLVM_MAX_DISKS];
+	unsigned nr_disks;
+	struct cellvm_net_cfg net[CELLVM_MAX_NETS];
+	unsigned nr_nets;
+	bool rng;
+	bool zero_copy; /* map images copy-on-write where possible */
+	struct cellvm_log log;
+};
+
+/* Why cellvm_vm_run returned. */
+enum cellvm_stop {
+	CELLVM_STOP_NONE = 0,
+	CELLVM_STOP_POWEROFF, /* guest powered off */
+	CELLVM_STOP_RESET, /* guest asked to reboot */
+	CELLVM_STOP_CRASH, /* guest reported a crash */
+	CELLVM_STOP_QUIT, /* user quit (Ctrl-A x) or a stop request */
+	CELLVM_STOP_ERROR, /* cellvm could not go on (see the error) */
+};
+
+/* Timestamps (CLOCK_MONOTONIC ns, 0 = not reached) for --boot-timing. */
+enum cellvm_boot_mark {
+	CELLVM_MARK_VM_CREATED,
+	CELLVM_MARK_IMAGES_LOADED,
+	CELLVM_MARK_FIRST_RUN,
+	CELLVM_MARK_FIRST_CONSOLE_BYTE,
+	CELLVM_MARK_INIT,
+	CELLVM_MARK_NR,
+};
+
+void cellvm_config_init(struct cellvm_config *cfg);
+
+int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
+		     struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* Run the guest until it stops. Returns 0 with *why set, or -errno. */
+int cellvm_vm_run(struct cellvm_vm *vm, enum cellvm_stop *why,
+		  struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* Ask a running VM to stop with `why`. Async-signal-safe. */
+void cellvm_vm_request_stop(struct cellvm_vm *vm, enum cellvm_stop why);
+
+/* Boot timestamp `m` in CLOCK_MONOTONIC nanoseconds, 0 if not reached. */
+uint64_t cellvm_vm_mark(const struct cellvm_vm *vm, enum cellvm_boot_mark m);
+
+void cellvm_vm_destroy(struct cellvm_vm *vm);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor backend interface. The core drives a VM only through this
+ * table, so backends build side by side: KVM (src/hv/kvm.c) and a scripted
+ * test backend (src/hv/test.c) that replays programmed exits. Nothing here
+ * is Linux-specific except that fast-path hooks take file descriptors,
+ * which a backend without them simply refuses (-EOPNOTSUPP).
+ *
+ * A run returns a normalized exit record: a backend whose kernel does not
+ * decode data aborts (seL4) would decode the syndrome itself.
+ */
+#ifndef CELLVM_HV_H
+#define CELLVM_HV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "err.h"
+
+struct cellvm_hv; /* backend's VM */
+struct cellvm_hv_vcpu; /* backend's vCPU */
+
+enum cellvm_exit_reason {
+	CELLVM_EXIT_NONE = 0,
+	CELLVM_EXIT_MMIO, /* decoded access outside RAM: mmio.* */
+	CELLVM_EXIT_SHUTDOWN, /* guest asked to power off (PSCI SYSTEM_OFF) */
+	CELLVM_EXIT_RESET, /* guest asked to reboot (PSCI SYSTEM_RESET) */
+	CELLVM_EXIT_CRASH, /* guest reported a crash */
+	CELLVM_EXIT_KICK, /* run interrupted (kick or signal); no guest event */
+	CELLVM_EXIT_IRQ_LEVELS, /* user irqchip: timer/PMU line levels changed */
+	CELLVM_EXIT_UNDECODED_ABORT, /* data abort with no valid syndrome */
+	CELLVM_EXIT_FAIL_ENTRY, /* the hypervisor could not enter the guest */
+	CELLVM_EXIT_UNKNOWN, /* anything else: unknown.code */
+};
+
+/* Bits of cellvm_exit.dev_irq_level (user irqchip mode). */
+#define CELLVM_DEV_IRQ_VTIMER (1u << 0)
+#define CELLVM_DEV_IRQ_PTIMER (1u << 1)
+#define CELLVM_DEV_IRQ_PMU (1u << 2)
+
+struct cellvm_exit {
+	enum cellvm_exit_reason reason;
+	/* Level of the vCPU's own device lines, valid on every exit when the
+	 * backend runs without an in-kernel irqchip. */
+	uint32_t dev_irq_level;
+	union {
+		struct {
+			uint64_t addr;
+			/* Written value, or the caller stores the read result
+			 * here before the next vcpu_run. Little-endian. */
+			uint64_t data;
+			unsigned len;
+			bool is_write;
+		} mmio;
+		struct {
+			uint64_t addr;
+			uint64_t info;
+		} abort;
+		struct {
+			uint64_t code;
+		} unknown;
+	};
+};
+
+/* Interrupt controller the backend should provide in-kernel. */
+enum cellvm_hv_irqchip_type {
+	CELLVM_HV_IRQCHIP_NONE, /* user space drives each vCPU's IRQ line */
+	CELLVM_HV_IRQCHIP_GICV3,
+	CELLVM_HV_IRQCHIP_GICV2,
+};
+
+struct cellvm_hv_irqchip_desc {
+	enum cellvm_hv_irqchip_type type;
+	unsigned nr_irqs; /* total INTIDs including SGIs/PPIs */
+	uint64_t dist_base;
+	uint64_t redist_base; /* GICv3 redistributors */
+	uint64_t cpu_base; /* GICv2 CPU interface */
+	uint64_t its_base; /* 0 = none */
+};
+
+struct cellvm_hv_ops {
+	const char *name;
+	int (*vm_create)(struct cellvm_hv **out, struct cellvm_err *err);
+	void (*vm_destroy)(struct cellvm_hv *hv);
+	/* Largest vCPU count the VM can have. */
+	int (*max_vcpus)(struct cellvm_hv *hv);
+	/* Back [gpa, gpa+size) with host memory. */
+	int (*map_mem)(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,
+		       void *host, uint64_t size, struct cellvm_err *err);
+	/* Create vCPU `index`; secondaries (powered_off) wait for PSCI CPU_ON. */
+	int (*vcpu_create)(struct cellvm_hv *hv, unsigned index,
+			   bool powered_off, struct cellvm_hv_vcpu **out,
+			   struct cellvm_err *err);
+	void (*vcpu_destroy)(struct cellvm_hv_vcpu *v);
+	/* Create the in-kernel irqchip after the vCPUs. -ENODEV when this
+	 * type is unavailable (the caller may try another). */
+	int (*irqchip_create)(struct cellvm_hv *hv,
+			      const struct cellvm_hv_irqchip_desc *desc,
+			      struct cellvm_err *err);
+	/* Run until the next exit. The exit filled by the previous call is
+	 * passed back in, with MMIO read results stored in it. */
+	int (*vcpu_run)(struct cellvm_hv_vcpu *v, struct cellvm_exit *exit);
+	/* Make a vcpu_run in another thread return soon with
+	 * CELLVM_EXIT_KICK, or the next one if none is in progress. */
+	void (*vcpu_kick)(struct cellvm_hv_vcpu *v);
+	/* Registers by arch-defined id (include/cellvm/arm64.h). */
+	int (*get_reg)(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val);
+	int (*set_reg)(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val);
+	/* In-kernel irqchip: drive a shared peripheral line. */
+	int (*set_irq_line)(struct cellvm_hv *hv, unsigned line, bool level);
+	/* No in-kernel irqchip: drive the vCPU's own IRQ input. */
+	int (*set_vcpu_irq)(struct cellvm_hv_vcpu *v, bool level);
+	/* Answer the last exit with an external data abort. */
+	int (*inject_abort)(struct cellvm_hv_vcpu *v, uint64_t addr);
+	/* Optional fast paths; -EOPNOTSUPP when absent. */
+	int (*ioeventfd)(struct cellvm_hv *hv, uint64_t addr, unsigned len,
+			 int fd);
+	int (*irqfd)(struct cellvm_hv *hv, unsigned line, int fd);
+};
+
+extern const struct cellvm_hv_ops cellvm_hv_kvm_ops;
+extern const struct cellvm_hv_ops cellvm_hv_test_ops;
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scripted test backend: each vCPU replays a programmed list of exits,
+ * and the backend records what the core answered (MMIO read data, injected
+ * aborts, register writes, irq line changes), so tests drive the whole
+ * exit-dispatch path without a hypervisor.
+ */
+#ifndef CELLVM_HV_TEST_H
+#define CELLVM_HV_TEST_H
+
+#include <stdbool.h>
+#include "hv.h"
+
+#define CELLVM_HV_TEST_MAX_VCPUS 8
+#define CELLVM_HV_TEST_MAX_STEPS 64
+#define CELLVM_HV_TEST_MAX_LINES 128
+
+struct cellvm_hv_test_vcpu_log {
+	/* Data the core stored for each scripted MMIO read, by step. */
+	uint64_t read_data[CELLVM_HV_TEST_MAX_STEPS];
+	/* Step index of each injected abort and its address. */
+	unsigned nr_aborts;
+	uint64_t abort_addr[CELLVM_HV_TEST_MAX_STEPS];
+	uint64_t reg[64];
+	bool reg_set[64];
+	unsigned steps_run;
+	bool created;
+	bool powered_off_at_create;
+	bool irq_level; /* last set_vcpu_irq */
+	unsigned kicks;
+};
+
+/* Program vCPU `index`'s exits (copied); at the end of the script the vCPU
+ * reports SHUTDOWN so a test can never hang. Call before running. */
+int cellvm_hv_test_script(struct cellvm_hv *hv, unsigned index,
+			  const struct cellvm_exit *exits, unsigned n);
+
+/* What the core did to vCPU `index`. */
+const struct cellvm_hv_test_vcpu_log *
+cellvm_hv_test_log(struct cellvm_hv *hv, unsigned index);
+
+/* Level last set on a peripheral line through set_irq_line. */
+bool cellvm_hv_test_line(struct cellvm_hv *hv, unsigned line);
+
+/* Limit reported by max_vcpus (default CELLVM_HV_TEST_MAX_VCPUS). */
+void cellvm_hv_test_set_max_vcpus(struct cellvm_hv *hv, int max);
+
+/* The in-kernel irqchip types the fake accepts (bitmask of 1 << type). */
+void cellvm_hv_test_set_irqchips(struct cellvm_hv *hv, unsigned mask);
+
+/* Which irqchip type was created (NONE if none). */
+enum cellvm_hv_irqchip_type cellvm_hv_test_irqchip(struct cellvm_hv *hv);
+
+#endif

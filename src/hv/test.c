@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Scripted test backend (include/cellvm/hv_test.h). It keeps everything in
+ * the backend VM object, so several test VMs can coexist in one process.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellvm/hv_test.h"
+
+struct cellvm_hv_vcpu {
+	struct cellvm_hv *hv;
+	unsigned index;
+	struct cellvm_exit script[CELLVM_HV_TEST_MAX_STEPS];
+	unsigned nr_steps;
+	unsigned next;
+	struct cellvm_hv_test_vcpu_log log;
+};
+
+struct cellvm_hv {
+	pthread_mutex_t lock;
+	struct cellvm_hv_vcpu vcpu[CELLVM_HV_TEST_MAX_VCPUS];
+	bool line[CELLVM_HV_TEST_MAX_LINES];
+	int max_vcpus;
+	unsigned irqchip_mask;
+	enum cellvm_hv_irqchip_type irqchip;
+	unsigned nr_slots;
+};
+
+static int test_vm_create(struct cellvm_hv **out, struct cellvm_err *err)
+{
+	struct cellvm_hv *hv = calloc(1, sizeof(*hv));
+	unsigned i;
+
+	if (!hv)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
+				      "test backend: out of memory");
+	pthread_mutex_init(&hv->lock, NULL);
+	hv->max_vcpus = CELLVM_HV_TEST_MAX_VCPUS;
+	hv->irqchip_mask = (1u << CELLVM_HV_IRQCHIP_GICV3) |
+			   (1u << CELLVM_HV_IRQCHIP_GICV2) |
+			   (1u << CELLVM_HV_IRQCHIP_NONE);
+	for (i = 0; i < CELLVM_HV_TEST_MAX_VCPUS; i++) {
+		hv->vcpu[i].hv = hv;
+		hv->vcpu[i].index = i;
+	}
+	*out = hv;
+	return 0;
+}
+
+static void test_vm_destroy(struct cellvm_hv *hv)
+{
+	if (!hv)
+		return;
+	pthread_mutex_destroy(&hv->lock);
+	free(hv);
+}
+
+static int test_max_vcpus(struct cellvm_hv *hv)
+{
+	return hv->max_vcpus;
+}
+
+static int test_map_mem(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,
+			void *host, uint64_t size, struct cellvm_err *err)
+{
+	hv->nr_slots++;
+	return 0;
+}
+
+static int test_vcpu_create(struct cellvm_hv *hv, unsigned index,
+			    bool powered_off, struct cellvm_hv_vcpu **out,
+			    struct cellvm_err *err)
+{
+	if (index >= CELLVM_HV_TEST_MAX_VCPUS || (int)index >= hv->max_vcpus)
+		return cellvm_err_set(err, CELLVM_E_HOST, EINVAL,
+				      "test backend: no vCPU %u", index);
+	hv->vcpu[index].log.created = true;
+	hv->vcpu[index].log.powered_off_at_create = powered_off;
+	*out = &hv->vcpu[index];
+	return 0;
+}
+
+static void test_vcpu_destroy(struct cellvm_hv_vcpu *v)
+{
+}
+
+static int test_irqchip_create(struct cellvm_hv *hv,
+			       const struct cellvm_hv_irqchip_desc *desc,
+			       struct cellvm_err *err)
+{
+	if (!(hv->irqchip_mask & (1u << desc->type)))
+		return -ENODEV;
+	hv->irqchip = desc->type;
+	return 0;
+}
+
+static int test_vcpu_run(struct cellvm_hv_vcpu *v, struct cellvm_exit *exit)
+{
+	/* Record the core's answer to the previous step. */
+	if (v->next > 0) {
+		const struct cellvm_exit *prev = &v->script[v->next - 1];
+
+		if (prev->reason == CELLVM_EXIT_MMIO && !prev->mmio.is_write)
+			v->log.read_data[v->next - 1] = exit->mmio.data;
+	}
+	if (v->next >= v->nr_steps) {
+		memset(exit, 0, sizeof(*exit));
+		exit->reason = CELLVM_EXIT_SHUTDOWN;
+		return 0;
+	}
+	*exit = v->script[v->next++];
+	v->log.steps_run = v->next;
+	return 0;
+}
+
+static void test_vcpu_kick(struct cellvm_hv_vcpu *v)
+{
+	pthread_mutex_lock(&v->hv->lock);
+	v->log.kicks++;
+	pthread_mutex_unlock(&v->hv->lock);
+}
+
+static int test_get_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val)
+{
+	if (id >= 64)
+		return -EINVAL;
+	*val = v->log.reg[id];
+	return 0;
+}
+
+static int test_set_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val)
+{
+	if (id >= 64)
+		return -EINVAL;
+	v->log.reg[id] = val;
+	v->log.reg_set[id] = true;
+	return 0;
+}
+
+static int test_set_irq_line(struct cellvm_hv *hv, unsigned line, bool level)
+{
+	if (line >= CELLVM_HV_TEST_MAX_LINES)
+		return -EINVAL;
+	pthread_mutex_lock(&hv->lock);
+	hv->line[line] = level;
+	pthread_mutex_unlock(&hv->lock);
+	return 0;
+}
+
+static int test_set_vcpu_irq(struct cellvm_hv_vcpu *v, bool level)
+{
+	pthread_mutex_lock(&v->hv->lock);
+	v->log.irq_level = level;
+	pthread_mutex_unlock(&v->hv->lock);
+	return 0;
+}
+
+static int test_inject_abort(struct cellvm_hv_vcpu *v, uint64_t addr)
+{
+	if (v->log.nr_aborts < CELLVM_HV_TEST_MAX_STEPS)
+		v->log.abort_addr[v->log.nr_aborts++] = addr;
+	return 0;
+}
+
+static int test_ioeventfd(struct cellvm_hv *hv, uint64_t addr, unsigned len,
+			  int fd)
+{
+	return -EOPNOTSUPP;
+}
+
+static int test_irqfd(struct cellvm_hv *hv, unsigned line, int fd)
+{
+	return -EOPNOTSUPP;
+}
+
+const struct cellvm_hv_ops cellvm_hv_test_ops = {
+	.name = "test",
+	.vm_create = test_vm_create,
+	.vm_destroy = test_vm_destroy,
+	.max_vcpus = test_max_vcpus,
+	.map_mem = test_map_mem,
+	.vcpu_create = test_vcpu_create,
+	.vcpu_destroy = test_vcpu_destroy,
+	.irqchip_create = test_irqchip_create,
+	.vcpu_run = test_vcpu_run,
+	.vcpu_kick = test_vcpu_kick,
+	.get_reg = test_get_reg,
+	.set_reg = test_set_reg,
+	.set_irq_line = test_set_irq_line,
+	.set_vcpu_irq = test_set_vcpu_irq,
+	.inject_abort = test_inject_abort,
+	.ioeventfd = test_ioeventfd,
+	.irqfd = test_irqfd,
+};
+
+int cellvm_hv_test_script(struct cellvm_hv *hv, unsigned index,
+			  const struct cellvm_exit *exits, unsigned n)
+{
+	if (index >= CELLVM_HV_TEST_MAX_VCPUS || n > CELLVM_HV_TEST_MAX_STEPS)
+		return -EINVAL;
+	memcpy(hv->vcpu[index].script, exits, n * sizeof(*exits));
+	hv->vcpu[index].nr_steps = n;
+	hv->vcpu[index].next = 0;
+	return 0;
+}
+
+const struct cellvm_hv_test_vcpu_log *
+cellvm_hv_test_log(struct cellvm_hv *hv, unsigned index)
+{
+	if (index >= CELLVM_HV_TEST_MAX_VCPUS)
+		return NULL;
+	return &hv->vcpu[index].log;
+}
+
+bool cellvm_hv_test_line(struct cellvm_hv *hv, unsigned line)
+{
+	bool level;
+
+	if (line >= CELLVM_HV_TEST_MAX_LINES)
+		return false;
+	pthread_mutex_lock(&hv->lock);
+	level = hv->line[line];
+	pthread_mutex_unlock(&hv->lock);
+	return level;
+}
+
+void cellvm_hv_test_set_max_vcpus(struct cellvm_hv *hv, int max)
+{
+	hv->max_vcpus = max;
+}
+
+void cellvm_hv_test_set_irqchips(struct cellvm_hv *hv, unsigned mask)
+{
+	hv->irqchip_mask = mask;
+}
+
+enum cellvm_hv_irqchip_type cellvm_hv_test_irqchip(struct cellvm_hv *hv)
+{
+	return hv->irqchip;
+}
