@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The console: the user's terminal (or a pipe) on one side, the guest's
+ * console device on the other. Input is read only when there is room in
+ * our buffer, and handed to the device only as fast as the guest drains
+ * its FIFO, so nothing typed or piped is dropped.
+ *
+ * Escapes (as QEMU's -serial mon:stdio): Ctrl-A x quits cellvm,
+ * Ctrl-A Ctrl-A sends one Ctrl-A; Ctrl-A followed by anything else sends
+ * both bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cellvm/console.h"
+#include "cellvm/evloop.h"
+#include "core/vm.h"
+
+#define CONSOLE_BUF 4096
+#define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
+
+struct cellvm_console {
+	struct cellvm_vm *vm;
+	int in_fd;
+	int out_fd;
+	int readyfd; /* eventfd: the device has room again */
+	int pump[2]; /* socketpair fed from a regular-file input */
+	int file_fd; /* the regular file, read by the pump thread */
+	pthread_t pump_thread;
+	bool pump_started;
+	bool in_watched;
+	bool in_eof;
+	bool escape;
+	pthread_mutex_t lock; /* guards port and the buffer */
+	struct cellvm_console_port port;
+	uint8_t buf[CONSOLE_BUF];
+	size_t len;
+};
+
+void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
+			  size_t len)
+{
+	if (!c || len == 0)
+		return;
+	vm_mark(c->vm, CELLVM_MARK_FIRST_CONSOLE_BYTE);
+	while (len > 0) {
+		ssize_t n = write(c->out_fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* output gone: the guest keeps running */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void cellvm_console_rx_ready(struct cellvm_console *c)
+{
+	uint64_t one = 1;
+
+	if (c && write(c->readyfd, &one, sizeof(one)) < 0)
+		return; /* already signalled */
+}
+
+/* Hand buffered bytes to the device; called on the event-loop thread. */
+static void console_push(struct cellvm_console *c)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->port.receive && c->len)
+		n = c->port.receive(c->port.opaque, c->buf, c->len);
+	if (n > c->len)
+		n = c->len;
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Watch the input only while the buffer has room (back-pressure). */
+static void console_update_watch(struct cellvm_console *c)
+{
+	bool want = !c->in_eof && c->len < CONSOLE_BUF - 1;
+
+	if (want == c->in_watched || c->in_fd < 0)
+		return;
+	cellvm_evloop_mod(c->vm->loop, c->in_fd, want ? EPOLLIN : 0);
+	c->in_watched = want;
+}
+
+/* Apply the escape rules to freshly read bytes, appending to the buffer. */
+static void console_filter(struct cellvm_console *c, const uint8_t *in,
+			   size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t ch = in[i];
+
+		if (c->escape) {
+			c->escape = false;
+			if (ch == 'x' || ch == 'X') {
+				cellvm_vm_request_stop(c->vm, CELLVM_STOP_QUIT);
+				return;
+			}
+			if (ch != CONSOLE_ESCAPE)
+				c->buf[c->len++] = CONSOLE_ESCAPE;
+		} else if (ch == CONSOLE_ESCAPE) {
+			c->escape = true;
+			continue;
+		}
+		c->buf[c->len++] = ch;
+	}
+}
+
+static void console_input(void *opaque, uint32_t events)
+{
+	struct cellvm_console *c = opaque;
+	uint8_t tmp[CONSOLE_BUF / 2];
+	size_t room;
+	ssize_t n;
+
+	pthread_mutex_lock(&c->lock);
+	room = CONSOLE_BUF - c->len;
+	pthread_mutex_unlock(&c->lock);
+	/* An escape can expand one byte into two. */
+	room = room / 2 < sizeof(tmp) ? room / 2 : sizeof(tmp);
+	if (room == 0) {
+		console_update_watch(c);
+		return;
+	}
+	n = read(c->in_fd, tmp, room);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* End of input (a pipe closed): the guest keeps running. */
+		c->in_eof = true;
+		cellvm_evloop_del(c->vm->loop, c->in_fd);
+		c->in_watched = false;
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	console_filter(c, tmp, (size_t)n);
+	pthread_mutex_unlock(&c->lock);
+	console_push(c);
+	console_update_watch(c);
+}
+
+static void console_ready(void *opaque, uint32_t events)
+{
+	struct cellvm_console *c = opaque;
+	uint64_t cnt;
+
+	if (read(c->readyfd, &cnt, sizeof(cnt)) < 0)
+		return;
+	console_push(c);
+	console_update_watch(c);
+}
+
+/*
+ * A regular file cannot be polled (epoll refuses it), so a thread copies
+ * it into a socket whose other end the loop polls like any pipe.
+ */
+static void *console_pump(void *opaque)
+{
+	struct cellvm_console *c = opaque;
+	uint8_t buf[4096];
+	ssize_t n;
+
+	while ((n = read(c->file_fd, buf, sizeof(buf))) > 0) {
+		ssize_t off = 0;
+
+		while (off < n) {
+			ssize_t w = send(c->pump[1], buf + off, (size_t)(n - off),
+					 MSG_NOSIGNAL);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto out;
+			off += w;
+		}
+	}
+out:
+	shutdown(c->pump[1], SHUT_WR);
+	return NULL;
+}
+
+static int console_start_pump(struct cellvm_console *c, int file_fd)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->pump) < 0)
+		return -errno;
+	c->file_fd = file_fd;
+	if (pthread_create(&c->pump_thread, NULL, console_pump, c))
+		return -EAGAIN;
+	c->pump_started = true;
+	c->in_fd = c->pump[0];
+	return 0;
+}
+
+int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
+		   struct cellvm_console **out, struct cellvm_err *err)
+{
+	struct cellvm_console *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
+				      "console: out of memory");
+	c->vm = vm;
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	c->pump[0] = c->pump[1] = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	c->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->readyfd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = cellvm_evloop_add(vm->loop, c->readyfd, EPOLLIN, console_ready,
+				c);
+	if (ret)
+		goto fail;
+	if (in_fd >= 0) {
+		/* Non-blocking reads: the loop must never stall on input. */
+		fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+		ret = cellvm_evloop_add(vm->loop, in_fd, EPOLLIN,
+					console_input, c);
+		if (ret == -EPERM) {
+			ret = console_start_pump(c, in_fd);
+			if (ret == 0)
+				ret = cellvm_evloop_add(vm->loop, c->in_fd,
+							EPOLLIN, console_input,
+							c);
+		}
+		if (ret)
+			goto fail;
+		c->in_watched = true;
+	}
+	*out = c;
+	return 0;
+fail:
+	console_destroy(c);
+	return cellvm_err_set(err, CELLVM_E_IO, ret, "console: %s",
+			      strerror(-ret));
+}
+
+void console_attach(struct cellvm_console *c,
+		    const struct cellvm_console_port *port)
+{
+	pthread_mutex_lock(&c->lock);
+	c->port = *port;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_destroy(struct cellvm_console *c)
+{
+	if (!c)
+		return;
+	if (c->in_fd >= 0 && !c->in_eof)
+		cellvm_evloop_del(c->vm->loop, c->in_fd);
+	if (c->pump[0] >= 0) {
+		/* Closing our end makes the pump's send fail: it exits. */
+		shutdown(c->pump[0], SHUT_RDWR);
+		if (c->pump_started)
+			pthread_join(c->pump_thread, NULL);
+		close(c->pump[0]);
+		close(c->pump[1]);
+	}
+	if (c->readyfd >= 0) {
+		cellvm_evloop_del(c->vm->loop, c->readyfd);
+		close(c->readyfd);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}

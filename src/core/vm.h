@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM context object (internal to libcellvm). Everything a VM owns hangs
+ * off struct cellvm_vm: no file-scope state, so several VMs can share a
+ * process. The architecture plugs in through struct cellvm_arch_ops; the
+ * hypervisor through struct cellvm_hv_ops.
+ */
+#ifndef CELLVM_CORE_VM_H
+#define CELLVM_CORE_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cellvm/bus.h"
+#include "cellvm/cellvm.h"
+#include "cellvm/console.h"
+#include "cellvm/hv.h"
+#include "cellvm/irq.h"
+#include "cellvm/log.h"
+#include "cellvm/mem.h"
+
+#define CELLVM_MAX_VCPUS 64
+#define CELLVM_MAX_DEVICES 16
+
+struct cellvm_vm;
+struct cellvm_vcpu;
+struct cellvm_evloop;
+struct cellvm_console;
+
+/* A register to show in a dump: arch-defined id and name. */
+struct cellvm_reg_desc {
+	uint64_t id;
+	const char *name;
+};
+
+/*
+ * What the architecture contributes. Stages run in this order:
+ * setup (irqchip, platform devices), load (images, device tree),
+ * vcpu_boot (boot registers of vCPU 0). mmio() sees an access before the
+ * bus, for windows that need the accessing vCPU (a GIC CPU interface).
+ */
+struct cellvm_arch_ops {
+	const char *name;
+	int (*setup)(struct cellvm_vm *vm, struct cellvm_err *err);
+	int (*load)(struct cellvm_vm *vm, struct cellvm_err *err);
+	int (*vcpu_boot)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			 struct cellvm_err *err);
+	/* Returns 1 if handled, 0 to go on to the bus. */
+	int (*mmio)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+		    struct cellvm_exit *exit);
+	/* User irqchip: the vCPU's timer/PMU line levels changed. */
+	void (*irq_levels)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			   uint32_t levels);
+	void (*teardown)(struct cellvm_vm *vm);
+	const struct cellvm_reg_desc *regs;
+	unsigned nr_regs;
+};
+
+extern const struct cellvm_arch_ops cellvm_arch_arm64;
+
+struct cellvm_vcpu {
+	struct cellvm_vm *vm;
+	unsigned index;
+	struct cellvm_hv_vcpu *hv;
+	pthread_t thread;
+	bool thread_started;
+	struct cellvm_exit exit;
+	uint32_t dev_irq_level; /* last levels seen (user irqchip) */
+	unsigned failures; /* consecutive exits answered with an abort */
+	struct cellvm_ratelimit rl;
+};
+
+/* A device the VM owns: how to stop and free it at teardown. */
+struct cellvm_vm_device {
+	void *opaque;
+	void (*stop)(void *opaque);
+	void (*destroy)(void *opaque);
+};
+
+struct cellvm_vm {
+	struct cellvm_config cfg;
+	const struct cellvm_hv_ops *hv_ops;
+	struct cellvm_hv *hv;
+	const struct cellvm_arch_ops *arch;
+	void *arch_priv;
+	struct cellvm_log log;
+
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct cellvm_mem mem;
+	struct cellvm_bus bus;
+	struct cellvm_irqchip irqchip;
+	bool user_irqchip;
+
+	unsigned ncpus;
+	struct cellvm_vcpu vcpu[CELLVM_MAX_VCPUS];
+
+	struct cellvm_evloop *loop;
+	struct cellvm_console *console;
+
+	struct cellvm_vm_device dev[CELLVM_MAX_DEVICES];
+	unsigned nr_devs;
+
+	atomic_int stop; /* enum cellvm_stop; first writer wins */
+	struct cellvm_err run_err; /* why CELLVM_STOP_ERROR */
+	pthread_mutex_t err_lock;
+	_Atomic uint64_t mark[CELLVM_MARK_NR];
+	struct cellvm_ratelimit rl_bus;
+};
+
+/* Record a boot mark once (the first time it is reached). */
+void vm_mark(struct cellvm_vm *vm, enum cellvm_boot_mark m);
+
+/* Stop with an error: records the message (first one wins). */
+void vm_fail(struct cellvm_vm *vm, struct cellvm_err *err);
+
+/* Register a device for stop/destroy at teardown. */
+int vm_own_device(struct cellvm_vm *vm, void *opaque,
+		  void (*stop)(void *opaque),
+		  void (*destroy)(void *opaque)) CELLVM_MUST_CHECK;
+
+/* vCPU loop and exit dispatch (vcpu.c). */
+enum vcpu_action {
+	VCPU_CONTINUE,
+	VCPU_STOP,
+};
+enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v);
+void *vcpu_thread(void *arg);
+void vcpu_dump_regs(struct cellvm_vcpu *v, enum cellvm_log_level lvl);
+
+/* Event loop (evloop.c). */
+int evloop_create(struct cellvm_evloop **out, struct cellvm_err *err);
+void evloop_destroy(struct cellvm_evloop *l);
+/* Run until `stop` becomes non-zero; wake with evloop_wake(). */
+int evloop_run(struct cellvm_evloop *l, atomic_int *stop);
+void evloop_wake(struct cellvm_evloop *l);
+
+/* Console (console.c). */
+int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
+		   struct cellvm_console **out, struct cellvm_err *err);
+void console_attach(struct cellvm_console *c,
+		    const struct cellvm_console_port *port);
+void console_destroy(struct cellvm_console *c);
+
+#endif
