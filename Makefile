@@ -9,6 +9,7 @@
 #                 native on arm64), with the KVM backend and guest images.
 
 SHELL := /bin/bash
+Q ?= @
 .DEFAULT_GOAL := all
 HOST_ARCH := $(shell uname -m)
 
@@ -44,15 +45,17 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/host/tests/%,$(UNIT_SRCS))
 
 build/host/obj/%.o: src/%.c $(HEADERS) | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
 build/host/libcellvm.a: $(HOST_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/host/libcellvm.a
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -68,15 +71,17 @@ FUZZ_SECONDS ?= 20
 
 build/fuzz/obj/%.o: src/%.c $(HEADERS) | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 build/fuzz/libcellvm.a: $(FUZZ_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 build/fuzz/%: fuzz/%.c build/fuzz/libcellvm.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcellvm.a -lfdt -lpthread -o $@
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcellvm.a -lfdt -lpthread -o $@
 
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)
@@ -95,9 +100,47 @@ $(DEPS_STAMP): tools/fetch-deps $(HOST_STAMP)
 .PHONY: deps
 deps: $(DEPS_STAMP)
 
-.PHONY: all clean
-all: unit-bins
-unit-bins: $(UNIT_BINS)
+# ---- the default guest and the arm64 cellvm --------------------------------
+GUEST_KERNEL := $(DEPS)/kernel/Image
+GUEST_INITRD := build/guest/initramfs.cpio.gz
+GUEST_FILES := $(shell find guest -type f 2>/dev/null)
+
+$(GUEST_INITRD): $(GUEST_FILES) tools/mkguest tools/mkinitramfs $(DEPS_STAMP)
+	@echo "  GUEST   $@"
+	$(Q)tools/mkguest build/guest $(DEPS)
+
+ARM64_CFLAGS := $(COMMON_CFLAGS) -O2 -g $(CROSS_FDT_CFLAGS)
+ARM64_OBJS := $(patsubst src/%.c,build/arm64/obj/%.o,$(ARM64_SRCS))
+
+build/arm64/obj/%.o: src/%.c $(HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CROSS_CC) $(ARM64_CFLAGS) -c $< -o $@
+
+$(GUEST_KERNEL): $(DEPS_STAMP)
+
+build/arm64/obj/cli/images.o: src/cli/images.S $(GUEST_KERNEL) $(GUEST_INITRD)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	$(Q)$(CROSS_CC) -c $< -o $@ -DCELLVM_GUEST_KERNEL='"$(GUEST_KERNEL)"' \
+		-DCELLVM_GUEST_INITRD='"$(GUEST_INITRD)"'
+
+build/arm64/cellvm: $(ARM64_OBJS) build/arm64/obj/cli/images.o
+	@echo "  LD      $@"
+	$(Q)$(CROSS_CC) -static -o $@ $^ $(CROSS_FDT_LIBS) -lpthread
+
+.PHONY: all cellvm clean run test
+all: build/arm64/cellvm $(UNIT_BINS)
+cellvm: build/arm64/cellvm
+
+# Boot the default guest interactively: natively on an arm64 KVM host,
+# otherwise inside the arm64 host harness (qemu-system-aarch64, EL2).
+run: build/arm64/cellvm
+ifeq ($(HOST_ARCH),aarch64)
+	build/arm64/cellvm $(CELLVM_ARGS)
+else
+	tools/arm64-host run -- cellvm $(CELLVM_ARGS)
+endif
 
 clean:
 	rm -rf build/host build/fuzz build/arm64 build/guest

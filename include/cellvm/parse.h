@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsers for command-line values, kept in the library so they are tested. */
+#ifndef CELLVM_PARSE_H
+#define CELLVM_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cellvm.h"
+
+/* "256M", "1G", "65536", "512K": bytes. Suffixes K, M, G, T (powers of
+ * 1024), optionally followed by "iB" or "B". -EINVAL when malformed,
+ * -ERANGE on overflow. */
+int cellvm_parse_size(const char *s, uint64_t *out) CELLVM_MUST_CHECK;
+
+/* A decimal unsigned integer in [min, max]. */
+int cellvm_parse_uint(const char *s, unsigned min, unsigned max,
+		      unsigned *out) CELLVM_MUST_CHECK;
+
+/* "52:54:00:12:34:56". */
+int cellvm_parse_mac(const char *s, uint8_t mac[6]) CELLVM_MUST_CHECK;
+
+/* "PATH[,ro]" -> disk config (path points into s). */
+int cellvm_parse_disk(char *s, struct cellvm_disk_cfg *out) CELLVM_MUST_CHECK;
+
+/* "tap=IFNAME[,mac=MAC]" -> net config (tap points into s). */
+int cellvm_parse_net(char *s, struct cellvm_net_cfg *out) CELLVM_MUST_CHECK;
+
+#endif

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The arm64 machine: QEMU virt's layout (include/cellvm/layout.h), an
+ * interrupt controller (in-kernel GICv3 or GICv2, or cellvm's own GICv2
+ * model), a PL011, the boot timer, and the boot protocol of the kernel's
+ * Documentation/arch/arm64/booting.rst.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/arm64/arm64.h"
+#include "cellvm/arm64.h"
+#include "cellvm/layout.h"
+#include "core/loader.h"
+#include "core/vm.h"
+#include "dev/boot_timer.h"
+#include "dev/gicv2.h"
+#include "dev/pl011.h"
+#include "dev/virtio_devices.h"
+
+struct arm64_machine {
+	enum cellvm_hv_irqchip_type gic_type; /* NONE: user GICv2 model */
+	struct gicv2 gic;
+	bool gic_ready;
+	struct pl011 *uart;
+	struct boot_timer timer;
+	struct arm64_layout layout;
+};
+
+static struct arm64_machine *machine(struct cellvm_vm *vm)
+{
+	return vm->arch_priv;
+}
+
+/* ---- interrupt controller ------------------------------------------- */
+
+static int kernel_irq_set_line(struct cellvm_irqchip *chip, unsigned line,
+			       bool level)
+{
+	struct cellvm_vm *vm = chip->priv;
+
+	return vm->hv_ops->set_irq_line(vm->hv, line, level);
+}
+
+static int kernel_irq_irqfd(struct cellvm_irqchip *chip, unsigned line, int fd)
+{
+	struct cellvm_vm *vm = chip->priv;
+
+	return vm->hv_ops->irqfd(vm->hv, line, fd);
+}
+
+static const struct cellvm_irqchip_ops kernel_irqchip_ops = {
+	.set_line = kernel_irq_set_line,
+	.irqfd = kernel_irq_irqfd,
+};
+
+/* The user GIC's CPU output drives the vCPU's IRQ input. */
+static void user_gic_cpu_irq(void *opaque, unsigned cpu, bool level)
+{
+	struct cellvm_vm *vm = opaque;
+
+	if (cpu < vm->ncpus)
+		vm->hv_ops->set_vcpu_irq(vm->vcpu[cpu].hv, level);
+}
+
+static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct cellvm_hv_irqchip_desc none = { .type = CELLVM_HV_IRQCHIP_NONE };
+	struct gicv2_config gc = {
+		.ncpus = vm->ncpus,
+		.nr_irqs = CELLVM_GIC_NR_IRQS,
+		.set_cpu_irq = user_gic_cpu_irq,
+		.opaque = vm,
+		.log = &vm->log,
+	};
+	int ret;
+
+	if (vm->ncpus > GICV2_MAX_CPUS)
+		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
+				      "--irqchip=user: GICv2 supports at most %d vCPUs, not %u",
+				      GICV2_MAX_CPUS, vm->ncpus);
+	ret = vm->hv_ops->irqchip_create(vm->hv, &none, err);
+	if (ret)
+		return ret;
+	ret = gicv2_init(&m->gic, &gc);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "GICv2 model: %s", strerror(-ret));
+	m->gic_ready = true;
+	m->gic_type = CELLVM_HV_IRQCHIP_NONE;
+	gicv2_irqchip(&m->gic, &vm->irqchip);
+	vm->user_irqchip = true;
+	return 0;
+}
+
+static int try_kernel_gic(struct cellvm_vm *vm, enum cellvm_hv_irqchip_type t,
+			  struct cellvm_err *err)
+{
+	struct cellvm_hv_irqchip_desc d = {
+		.type = t,
+		.nr_irqs = CELLVM_GIC_NR_IRQS,
+		.dist_base = CELLVM_GIC_DIST_BASE,
+		.redist_base = CELLVM_GIC_REDIST_BASE,
+		.cpu_base = CELLVM_GIC_CPU_BASE,
+	};
+
+	if (t == CELLVM_HV_IRQCHIP_GICV2 && vm->ncpus > GICV2_MAX_CPUS)
+		return -ENODEV;
+	if (t == CELLVM_HV_IRQCHIP_GICV3 &&
+	    vm->ncpus > CELLVM_GIC_REDIST_MAX_CPUS)
+		return -ENODEV;
+	return vm->hv_ops->irqchip_create(vm->hv, &d, err);
+}
+
+static int setup_irqchip(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	static const enum cellvm_hv_irqchip_type order[] = {
+		CELLVM_HV_IRQCHIP_GICV3, CELLVM_HV_IRQCHIP_GICV2,
+	};
+	unsigned i;
+	int ret;
+
+	if (vm->cfg.irqchip == CELLVM_IRQCHIP_USER)
+		return setup_user_gic(vm, err);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		ret = try_kernel_gic(vm, order[i], err);
+		if (ret == 0) {
+			m->gic_type = order[i];
+			vm->irqchip.ops = &kernel_irqchip_ops;
+			vm->irqchip.priv = vm;
+			return 0;
+		}
+		if (ret != -ENODEV)
+			return ret;
+	}
+	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO)
+		return setup_user_gic(vm, err);
+	return cellvm_err_set(err, CELLVM_E_HOST, ENODEV,
+			      "--irqchip=kernel: the hypervisor offers no in-kernel GICv3 or GICv2 for %u vCPUs",
+			      vm->ncpus);
+}
+
+/* ---- platform devices ----------------------------------------------- */
+
+static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+	cellvm_console_write(opaque, buf, len);
+}
+
+static void uart_rx_ready(void *opaque)
+{
+	cellvm_console_rx_ready(opaque);
+}
+
+static void uart_destroy(void *opaque)
+{
+	pl011_destroy(opaque);
+}
+
+static void timer_mark(void *opaque)
+{
+	vm_mark(opaque, CELLVM_MARK_INIT);
+}
+
+static int setup_platform(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct pl011_host uh = {
+		.irq = { &vm->irqchip, CELLVM_UART_IRQ },
+		.tx = uart_tx,
+		.rx_ready = uart_rx_ready,
+		.cb_opaque = vm->console,
+		.log = &vm->log,
+	};
+	int ret;
+
+	ret = pl011_create(&uh, &m->uart);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret, "PL011: %s",
+				      strerror(-ret));
+	ret = vm_own_device(vm, m->uart, NULL, uart_destroy);
+	if (ret) {
+		pl011_destroy(m->uart);
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "too many devices");
+	}
+	ret = cellvm_bus_add(&vm->bus, "pl011", CELLVM_UART_BASE,
+			     CELLVM_UART_SIZE, &pl011_mmio_ops, m->uart);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret, "PL011: %s",
+				      strerror(-ret));
+	if (vm->cfg.console == CELLVM_CONSOLE_PL011) {
+		struct cellvm_console_port port = { pl011_receive, m->uart };
+
+		console_attach(vm->console, &port);
+	}
+	m->timer.mark = timer_mark;
+	m->timer.opaque = vm;
+	ret = cellvm_bus_add(&vm->bus, "boot-timer", CELLVM_BOOT_TIMER_BASE,
+			     CELLVM_BOOT_TIMER_SIZE, &boot_timer_mmio_ops,
+			     &m->timer);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "boot timer: %s", strerror(-ret));
+	return virtio_devices_setup(vm, err);
+}
+
+static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	int ret;
+
+	vm->arch_priv = calloc(1, sizeof(struct arm64_machine));
+	if (!vm->arch_priv)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
+				      "out of memory");
+	ret = setup_irqchip(vm, err);
+	if (ret)
+		return ret;
+	return setup_platform(vm, err);
+}
+
+/* ---- images and device tree ----------------------------------------- */
+
+struct arm64_images {
+	struct loader_image kernel, initrd, dtb;
+	struct arm64_image_info info;
+};
+
+static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
+		       struct cellvm_err *err)
+{
+	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
+	long n;
+	int ret;
+
+	ret = loader_open(&vm->cfg.kernel, "kernel", &im->kernel, err);
+	if (ret)
+		return ret;
+	n = loader_peek(&im->kernel, hdr, sizeof(hdr));
+	if (n < 0)
+		return cellvm_err_set(err, CELLVM_E_IMAGE, (int)n,
+				      "kernel %s: %s", im->kernel.path,
+				      strerror((int)-n));
+	ret = arm64_image_parse(hdr, (size_t)n, &im->info, err);
+	if (ret)
+		return ret;
+	if (vm->cfg.initrd.path || vm->cfg.initrd.size) {
+		ret = loader_open(&vm->cfg.initrd, "initrd", &im->initrd, err);
+		if (ret)
+			return ret;
+	}
+	if (vm->cfg.dtb.path) {
+		ret = loader_open(&vm->cfg.dtb, "DTB", &im->dtb, err);
+		if (ret)
+			return ret;
+		if (im->dtb.size > ARM64_DTB_MAX_SIZE)
+			return cellvm_err_set(err, CELLVM_E_IMAGE, EFBIG,
+					      "DTB %s: %" PRIu64 " bytes, larger than the 2 MiB the boot protocol allows",
+					      im->dtb.path, im->dtb.size);
+	}
+	return 0;
+}
+
+static void close_images(struct arm64_images *im)
+{
+	loader_close(&im->kernel);
+	loader_close(&im->initrd);
+	loader_close(&im->dtb);
+}
+
+static const char *default_cmdline(const struct cellvm_vm *vm)
+{
+	if (vm->cfg.console == CELLVM_CONSOLE_VIRTIO)
+		return "console=hvc0";
+	return "console=ttyAMA0";
+}
+
+static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
+		     struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct arm64_layout *l = &m->layout;
+	uint64_t mpidr[CELLVM_MAX_VCPUS];
+	struct arm64_fdt_cfg fc = {
+		.ncpus = vm->ncpus,
+		.mpidr = mpidr,
+		.mem_base = CELLVM_RAM_BASE,
+		.mem_size = vm->ram_size,
+		.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : default_cmdline(vm),
+		.initrd_start = l->initrd_start,
+		.initrd_end = l->initrd_start + l->initrd_size,
+		.gic = m->gic_type == CELLVM_HV_IRQCHIP_GICV3 ? ARM64_GIC_V3
+							     : ARM64_GIC_V2,
+		.bus = &vm->bus,
+		.stdout_path = vm->cfg.console == CELLVM_CONSOLE_PL011
+				       ? "/pl011@9000000"
+				       : NULL,
+	};
+	void *buf = cellvm_mem_ptr(&vm->mem, l->dtb_addr, l->dtb_max);
+	unsigned i;
+	int ret;
+
+	if (!buf)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ERANGE,
+				      "DTB location outside RAM");
+	for (i = 0; i < vm->ncpus; i++) {
+		ret = vm->hv_ops->get_reg(vm->vcpu[i].hv, CELLVM_ARM64_REG_MPIDR,
+					  &mpidr[i]);
+		if (ret)
+			mpidr[i] = i; /* Aff0 = index, as KVM assigns it */
+	}
+	if (!im->dtb.size)
+		return arm64_fdt_build(&fc, buf, l->dtb_max, err);
+	ret = loader_place(&im->dtb, &vm->mem, l->dtb_addr, false, NULL, err);
+	if (ret)
+		return ret;
+	ret = arm64_fdt_patch(buf, l->dtb_max, &fc, err);
+	if (ret && err && strncmp(err->msg, "DTB", 3) == 0) {
+		char msg[CELLVM_ERR_MSG_MAX];
+
+		/* Name the file: the patcher does not know it. */
+		memcpy(msg, err->msg, sizeof(msg));
+		snprintf(err->msg, sizeof(err->msg), "%.100s %.150s",
+			 im->dtb.path, msg);
+	}
+	return ret;
+}
+
+static int arm64_load(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct arm64_images im;
+	struct arm64_layout_req req;
+	int ret;
+
+	memset(&im, 0, sizeof(im));
+	im.kernel.fd = im.initrd.fd = im.dtb.fd = -1;
+	ret = open_images(vm, &im, err);
+	if (ret)
+		goto out;
+	req = (struct arm64_layout_req){
+		.ram_base = CELLVM_RAM_BASE,
+		.ram_size = vm->ram_size,
+		.image = im.info,
+		.kernel_file_size = im.kernel.size,
+		.initrd_size = im.initrd.size,
+		.dtb_size = im.dtb.size,
+	};
+	ret = arm64_layout_plan(&req, &m->layout, err);
+	if (ret)
+		goto out;
+	ret = loader_place(&im.kernel, &vm->mem, m->layout.kernel_load,
+			   vm->cfg.zero_copy, NULL, err);
+	if (!ret && im.initrd.size)
+		ret = loader_place(&im.initrd, &vm->mem, m->layout.initrd_start,
+				   vm->cfg.zero_copy, NULL, err);
+	if (!ret)
+		ret = write_dtb(vm, &im, err);
+out:
+	close_images(&im);
+	return ret;
+}
+
+/* booting.rst "CPU mode": x0 = DTB address, x1-x3 = 0, EL1h, DAIF masked. */
+static int arm64_vcpu_boot(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			   struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	const struct {
+		uint64_t id, val;
+	} regs[] = {
+		{ CELLVM_ARM64_REG_X(0), m->layout.dtb_addr },
+		{ CELLVM_ARM64_REG_X(1), 0 },
+		{ CELLVM_ARM64_REG_X(2), 0 },
+		{ CELLVM_ARM64_REG_X(3), 0 },
+		{ CELLVM_ARM64_REG_PSTATE, CELLVM_ARM64_PSTATE_BOOT },
+		{ CELLVM_ARM64_REG_PC, m->layout.entry },
+	};
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		ret = vm->hv_ops->set_reg(v->hv, regs[i].id, regs[i].val);
+		if (ret)
+			return cellvm_err_set(err, CELLVM_E_HOST, ret,
+					      "setting boot register %" PRIu64 ": %s",
+					      regs[i].id, strerror(-ret));
+	}
+	return 0;
+}
+
+/* ---- user GIC: accesses that need the vCPU, and timer lines ---------- */
+
+static int arm64_mmio(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+		      struct cellvm_exit *e)
+{
+	struct arm64_machine *m = machine(vm);
+	uint64_t a = e->mmio.addr;
+
+	if (!m || !m->gic_ready)
+		return 0;
+	if (a - CELLVM_GIC_DIST_BASE < CELLVM_GIC_DIST_SIZE) {
+		if (e->mmio.is_write)
+			gicv2_dist_write(&m->gic, v->index, a - CELLVM_GIC_DIST_BASE,
+					 e->mmio.len, e->mmio.data);
+		else
+			e->mmio.data = gicv2_dist_read(&m->gic, v->index,
+						       a - CELLVM_GIC_DIST_BASE,
+						       e->mmio.len);
+		return 1;
+	}
+	if (a - CELLVM_GIC_CPU_BASE < CELLVM_GIC_CPU_SIZE) {
+		if (e->mmio.is_write)
+			gicv2_cpu_write(&m->gic, v->index, a - CELLVM_GIC_CPU_BASE,
+					e->mmio.len, e->mmio.data);
+		else
+			e->mmio.data = gicv2_cpu_read(&m->gic, v->index,
+						      a - CELLVM_GIC_CPU_BASE,
+						      e->mmio.len);
+		return 1;
+	}
+	return 0;
+}
+
+static void arm64_irq_levels(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			     uint32_t levels)
+{
+	struct arm64_machine *m = machine(vm);
+
+	if (!m || !m->gic_ready)
+		return;
+	/* KVM_CAP_ARM_USER_IRQ: timer and PMU outputs, level-sensitive. */
+	if (gicv2_set_ppi(&m->gic, v->index, CELLVM_PPI_VTIMER,
+			  levels & CELLVM_DEV_IRQ_VTIMER) ||
+	    gicv2_set_ppi(&m->gic, v->index, CELLVM_PPI_PTIMER,
+			  levels & CELLVM_DEV_IRQ_PTIMER) ||
+	    gicv2_set_ppi(&m->gic, v->index, CELLVM_PPI_PMU,
+			  levels & CELLVM_DEV_IRQ_PMU))
+		cellvm_log_ratelimited(&vm->log, &v->rl, CELLVM_LOG_WARN,
+				       "gic", "cpu%u: PPI update failed",
+				       v->index);
+}
+
+static void arm64_teardown(struct cellvm_vm *vm)
+{
+	struct arm64_machine *m = machine(vm);
+
+	if (!m)
+		return;
+	if (m->gic_ready)
+		gicv2_destroy(&m->gic);
+	free(m);
+	vm->arch_priv = NULL;
+}
+
+static const struct cellvm_reg_desc arm64_regs[] = {
+	{ CELLVM_ARM64_REG_PC, "pc" },
+	{ CELLVM_ARM64_REG_PSTATE, "pstate" },
+	{ CELLVM_ARM64_REG_SP_EL1, "sp_el1" },
+	{ CELLVM_ARM64_REG_ELR_EL1, "elr_el1" },
+	{ CELLVM_ARM64_REG_ESR_EL1, "esr_el1" },
+	{ CELLVM_ARM64_REG_FAR_EL1, "far_el1" },
+	{ CELLVM_ARM64_REG_SPSR_EL1, "spsr_el1" },
+	{ CELLVM_ARM64_REG_SP, "sp_el0" },
+	{ CELLVM_ARM64_REG_X(0), "x0" },   { CELLVM_ARM64_REG_X(1), "x1" },
+	{ CELLVM_ARM64_REG_X(2), "x2" },   { CELLVM_ARM64_REG_X(3), "x3" },
+	{ CELLVM_ARM64_REG_X(4), "x4" },   { CELLVM_ARM64_REG_X(5), "x5" },
+	{ CELLVM_ARM64_REG_X(6), "x6" },   { CELLVM_ARM64_REG_X(7), "x7" },
+	{ CELLVM_ARM64_REG_X(8), "x8" },   { CELLVM_ARM64_REG_X(9), "x9" },
+	{ CELLVM_ARM64_REG_X(10), "x10" }, { CELLVM_ARM64_REG_X(11), "x11" },
+	{ CELLVM_ARM64_REG_X(12), "x12" }, { CELLVM_ARM64_REG_X(13), "x13" },
+	{ CELLVM_ARM64_REG_X(14), "x14" }, { CELLVM_ARM64_REG_X(15), "x15" },
+	{ CELLVM_ARM64_REG_X(16), "x16" }, { CELLVM_ARM64_REG_X(17), "x17" },
+	{ CELLVM_ARM64_REG_X(18), "x18" }, { CELLVM_ARM64_REG_X(19), "x19" },
+	{ CELLVM_ARM64_REG_X(20), "x20" }, { CELLVM_ARM64_REG_X(21), "x21" },
+	{ CELLVM_ARM64_REG_X(22), "x22" }, { CELLVM_ARM64_REG_X(23), "x23" },
+	{ CELLVM_ARM64_REG_X(24), "x24" }, { CELLVM_ARM64_REG_X(25), "x25" },
+	{ CELLVM_ARM64_REG_X(26), "x26" }, { CELLVM_ARM64_REG_X(27), "x27" },
+	{ CELLVM_ARM64_REG_X(28), "x28" }, { CELLVM_ARM64_REG_X(29), "x29" },
+	{ CELLVM_ARM64_REG_X(30), "x30" },
+};
+
+const struct cellvm_arch_ops cellvm_arch_arm64 = {
+	.name = "arm64",
+	.setup = arm64_setup,
+	.load = arm64_load,
+	.vcpu_boot = arm64_vcpu_boot,
+	.mmio = arm64_mmio,
+	.irq_levels = arm64_irq_levels,
+	.teardown = arm64_teardown,
+	.regs = arm64_regs,
+	.nr_regs = sizeof(arm64_regs) / sizeof(arm64_regs[0]),
+};

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cellvm: boot an AArch64 Linux guest on KVM.
+ *
+ * With no image options it boots the guest embedded in its own ELF. The
+ * guest's reboot restarts the VM (a fresh VM object, images loaded anew)
+ * unless --no-reboot is given. Only this directory prints and exits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cellvm/cellvm.h"
+#include "cellvm/parse.h"
+#include "cli/cli.h"
+
+struct cli {
+	struct cellvm_config cfg;
+	bool no_reboot;
+	int boot_timing; /* 0 off, 1 text, 2 json */
+	uint64_t start_ns;
+};
+
+/* The running VM, for the stop signals (async-signal-safe path only). */
+static struct cellvm_vm *volatile signal_vm;
+
+static void on_stop_signal(int sig)
+{
+	if (signal_vm)
+		cellvm_vm_request_stop(signal_vm, CELLVM_STOP_QUIT);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: cellvm [OPTION]...\n"
+	      "Boot an AArch64 Linux guest on KVM (the embedded default guest unless\n"
+	      "--kernel is given).\n\n"
+	      "  --kernel PATH        arm64 Linux Image to boot\n"
+	      "  --initrd PATH        initramfs (default: embedded one, or none with --kernel)\n"
+	      "  --cmdline STRING     kernel command line\n"
+	      "  --dtb PATH           boot this DTB (chosen and memory are patched)\n"
+	      "  --mem SIZE           guest RAM, e.g. 256M, 1G (default 256M)\n"
+	      "  --cpus N             vCPUs (default 1)\n"
+	      "  --irqchip MODE       auto (default), kernel, or user\n"
+	      "  --console KIND       pl011 (default) or virtio (hvc0)\n"
+	      "  --disk PATH[,ro]     virtio-blk disk on a raw file (repeatable)\n"
+	      "  --net tap=IF[,mac=M] virtio-net on a TAP device (repeatable)\n"
+	      "  --rng                virtio-rng fed by getrandom()\n"
+	      "  --no-reboot          exit (status 6) when the guest reboots\n"
+	      "  --no-zero-copy       copy images into guest RAM instead of mapping\n"
+	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
+	      "  -v, --verbose        more log output (repeatable)\n"
+	      "  -h, --help           this text\n\n"
+	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	      "Exit status: 0 guest powered off, 1 runtime failure, 2 usage error,\n"
+	      "3 bad kernel/initrd/DTB, 4 host cannot run the VM, 5 disk/TAP/console\n"
+	      "I/O error, 6 guest rebooted with --no-reboot, 7 guest crashed,\n"
+	      "8 stopped by Ctrl-A x or a signal.\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "cellvm: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see cellvm --help)\n");
+	return CLI_USAGE;
+}
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_DTB, OPT_MEM, OPT_CPUS,
+	OPT_IRQCHIP, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_RNG, OPT_NO_REBOOT,
+	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING,
+};
+
+static const struct option options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "append", required_argument, NULL, OPT_CMDLINE },
+	{ "dtb", required_argument, NULL, OPT_DTB },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+	{ "no-zero-copy", no_argument, NULL, OPT_NO_ZERO_COPY },
+	{ "boot-timing", optional_argument, NULL, OPT_BOOT_TIMING },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_enum_opt(struct cli *c, int opt, const char *arg)
+{
+	if (opt == OPT_IRQCHIP) {
+		if (strcmp(arg, "auto") == 0)
+			c->cfg.irqchip = CELLVM_IRQCHIP_AUTO;
+		else if (strcmp(arg, "kernel") == 0)
+			c->cfg.irqchip = CELLVM_IRQCHIP_KERNEL;
+		else if (strcmp(arg, "user") == 0)
+			c->cfg.irqchip = CELLVM_IRQCHIP_USER;
+		else
+			return usage_error("--irqchip %s: expected auto, kernel or user", arg);
+		return 0;
+	}
+	if (strcmp(arg, "pl011") == 0)
+		c->cfg.console = CELLVM_CONSOLE_PL011;
+	else if (strcmp(arg, "virtio") == 0)
+		c->cfg.console = CELLVM_CONSOLE_VIRTIO;
+	else
+		return usage_error("--console %s: expected pl011 or virtio", arg);
+	return 0;
+}
+
+static int parse_device_opt(struct cli *c, int opt, char *arg)
+{
+	if (opt == OPT_DISK) {
+		if (c->cfg.nr_disks >= CELLVM_MAX_DISKS)
+			return usage_error("--disk %s: too many disks", arg);
+		if (cellvm_parse_disk(arg, &c->cfg.disk[c->cfg.nr_disks]))
+			return usage_error("--disk %s: expected PATH[,ro]", arg);
+		c->cfg.nr_disks++;
+		return 0;
+	}
+	if (c->cfg.nr_nets >= CELLVM_MAX_NETS)
+		return usage_error("--net %s: too many network devices", arg);
+	{
+		char copy[128];
+
+		snprintf(copy, sizeof(copy), "%s", arg);
+		if (cellvm_parse_net(arg, &c->cfg.net[c->cfg.nr_nets]))
+			return usage_error("--net %s: expected tap=IFNAME[,mac=XX:XX:XX:XX:XX:XX]", copy);
+	}
+	c->cfg.nr_nets++;
+	return 0;
+}
+
+static int parse_opt(struct cli *c, int opt, char *arg)
+{
+	unsigned n;
+
+	switch (opt) {
+	case OPT_KERNEL: c->cfg.kernel.path = arg; return 0;
+	case OPT_INITRD: c->cfg.initrd.path = arg; return 0;
+	case OPT_DTB: c->cfg.dtb.path = arg; return 0;
+	case OPT_CMDLINE: c->cfg.cmdline = arg; return 0;
+	case OPT_RNG: c->cfg.rng = true; return 0;
+	case OPT_NO_REBOOT: c->no_reboot = true; return 0;
+	case OPT_NO_ZERO_COPY: c->cfg.zero_copy = false; return 0;
+	case OPT_MEM:
+		if (cellvm_parse_size(arg, &c->cfg.mem_size))
+			return usage_error("--mem %s: expected a size such as 256M or 1G", arg);
+		return 0;
+	case OPT_CPUS:
+		if (cellvm_parse_uint(arg, 1, 512, &n))
+			return usage_error("--cpus %s: expected a number from 1 to 512", arg);
+		c->cfg.ncpus = n;
+		return 0;
+	case OPT_IRQCHIP:
+	case OPT_CONSOLE:
+		return parse_enum_opt(c, opt, arg);
+	case OPT_DISK:
+	case OPT_NET:
+		return parse_device_opt(c, opt, arg);
+	case OPT_BOOT_TIMING:
+		if (!arg || strcmp(arg, "text") == 0)
+			c->boot_timing = 1;
+		else if (strcmp(arg, "json") == 0)
+			c->boot_timing = 2;
+		else
+			return usage_error("--boot-timing=%s: expected text or json", arg);
+		return 0;
+	case 'v':
+		if (c->cfg.log.level < CELLVM_LOG_DEBUG)
+			c->cfg.log.level++;
+		return 0;
+	case 'h':
+		usage(stdout);
+		exit(CLI_OK);
+	default:
+		return CLI_USAGE; /* getopt printed the problem */
+	}
+}
+
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	int opt, ret;
+
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		ret = parse_opt(c, opt, optarg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* Without --kernel, boot the embedded guest (kernel and initramfs). */
+static int use_embedded(struct cli *c)
+{
+	struct embedded_image k = embedded_kernel(), i = embedded_initrd();
+
+	if (c->cfg.kernel.path)
+		return 0;
+	if (!k.size) {
+		fprintf(stderr, "cellvm: this build has no embedded guest; give --kernel\n");
+		return CLI_USAGE;
+	}
+	c->cfg.kernel.data = k.data;
+	c->cfg.kernel.size = k.size;
+	if (!c->cfg.initrd.path && i.size) {
+		c->cfg.initrd.data = i.data;
+		c->cfg.initrd.size = i.size;
+	}
+	return 0;
+}
+
+static int status_of_err(const struct cellvm_err *err)
+{
+	switch (err->cat) {
+	case CELLVM_E_USAGE: return CLI_USAGE;
+	case CELLVM_E_IMAGE: return CLI_IMAGE;
+	case CELLVM_E_HOST: return CLI_HOST;
+	case CELLVM_E_IO: return CLI_IO;
+	default: return CLI_RUNTIME;
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void print_timing(const struct cli *c, const struct cellvm_vm *vm)
+{
+	static const char *const names[CELLVM_MARK_NR] = {
+		[CELLVM_MARK_VM_CREATED] = "vm_created",
+		[CELLVM_MARK_IMAGES_LOADED] = "images_loaded",
+		[CELLVM_MARK_FIRST_RUN] = "first_run",
+		[CELLVM_MARK_FIRST_CONSOLE_BYTE] = "first_console_byte",
+		[CELLVM_MARK_INIT] = "init",
+	};
+	unsigned m;
+
+	if (c->boot_timing == 2)
+		fprintf(stderr, "{\"process_start_us\": 0");
+	else
+		fprintf(stderr, "cellvm boot timing (us since process start):\r\n  process_start 0\r\n");
+	for (m = 0; m < CELLVM_MARK_NR; m++) {
+		uint64_t t = cellvm_vm_mark(vm, m);
+		long long us = t ? (long long)((t - c->start_ns) / 1000) : -1;
+
+		if (c->boot_timing == 2)
+			fprintf(stderr, ", \"%s_us\": %lld", names[m], us);
+		else if (t)
+			fprintf(stderr, "  %s %lld\r\n", names[m], us);
+		else
+			fprintf(stderr, "  %s not reached\r\n", names[m]);
+	}
+	if (c->boot_timing == 2)
+		fprintf(stderr, "}\n");
+}
+
+static int status_of_stop(enum cellvm_stop why)
+{
+	switch (why) {
+	case CELLVM_STOP_POWEROFF: return CLI_OK;
+	case CELLVM_STOP_RESET: return CLI_RESET;
+	case CELLVM_STOP_CRASH: return CLI_CRASH;
+	case CELLVM_STOP_QUIT: return CLI_QUIT;
+	default: return CLI_RUNTIME;
+	}
+}
+
+/* One boot of the guest; *why says how it ended. */
+static int boot_once(struct cli *c, enum cellvm_stop *why)
+{
+	struct cellvm_err err = { 0 };
+	struct cellvm_vm *vm;
+	int ret;
+
+	ret = cellvm_vm_create(&c->cfg, &vm, &err);
+	if (ret) {
+		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		return status_of_err(&err);
+	}
+	signal_vm = vm;
+	ret = cellvm_vm_run(vm, why, &err);
+	signal_vm = NULL;
+	if (c->boot_timing)
+		print_timing(c, vm);
+	cellvm_vm_destroy(vm);
+	if (ret) {
+		term_restore();
+		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		return status_of_err(&err);
+	}
+	return status_of_stop(*why);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	enum cellvm_stop why;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.start_ns = mono_ns();
+	cellvm_config_init(&c.cfg);
+	c.cfg.hv = &cellvm_hv_kvm_ops;
+	c.cfg.console_in = STDIN_FILENO;
+	c.cfg.console_out = STDOUT_FILENO;
+	ret = parse_args(&c, argc, argv);
+	if (ret)
+		return ret;
+	ret = use_embedded(&c);
+	if (ret)
+		return ret;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	signal(SIGHUP, on_stop_signal);
+	term_raw(STDIN_FILENO);
+	do {
+		why = CELLVM_STOP_NONE;
+		ret = boot_once(&c, &why);
+	} while (why == CELLVM_STOP_RESET && !c.no_reboot && ret == CLI_RESET);
+	term_restore();
+	return ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest image loading: an image is a file or bytes in memory; it is read
+ * straight into guest RAM, or, where file offset and guest address are
+ * page-aligned, mapped there copy-on-write (MAP_PRIVATE), so start-up does
+ * not grow with the image size and guest writes never reach the file.
+ */
+#ifndef CELLVM_CORE_LOADER_H
+#define CELLVM_CORE_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cellvm/cellvm.h"
+#include "cellvm/mem.h"
+
+struct loader_image {
+	const char *what; /* "kernel", "initrd", "DTB": for messages */
+	const char *path; /* NULL for in-memory data */
+	int fd; /* -1 for in-memory data */
+	const uint8_t *data;
+	uint64_t size;
+	long long file_offset; /* -1: not mappable */
+};
+
+/* Open and size an image. A missing or unreadable file is CELLVM_E_IMAGE
+ * naming the path. */
+int loader_open(const struct cellvm_image *img, const char *what,
+		struct loader_image *li, struct cellvm_err *err)
+	CELLVM_MUST_CHECK;
+
+/* Copy up to len leading bytes; returns how many, or -errno. */
+long loader_peek(const struct loader_image *li, void *buf, size_t len);
+
+/* Put the whole image at gpa (all of it must be RAM). With zero_copy, map
+ * it when possible; *mapped tells which happened (may be NULL). */
+int loader_place(const struct loader_image *li, const struct cellvm_mem *mem,
+		 uint64_t gpa, bool zero_copy, bool *mapped,
+		 struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+void loader_close(struct loader_image *li);
+
+#endif
