@@ -142,5 +142,23 @@ else
 	tools/arm64-host run -- cellvm $(CELLVM_ARGS)
 endif
 
+# ---- end-to-end, in the arm64 host ------------------------------------------
+# One outer boot per host GIC version; each runs its scenario files in turn.
+E2E_SCRIPTS := $(wildcard tests/e2e/*.sh)
+E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp/guest-Image
+E2E_PARTS_GIC3 ?= boot bad_input
+E2E_PARTS_GIC2 ?= boot bad_input
+ARM64_HOST := tools/arm64-host run
+
+.PHONY: e2e e2e-gic3 e2e-gic2
+e2e: e2e-gic3 e2e-gic2
+e2e-gic3: build/arm64/cellvm
+	$(ARM64_HOST) --gic 3 $(E2E_FILES) -- sh suite.sh 3 $(E2E_PARTS_GIC3)
+e2e-gic2: build/arm64/cellvm
+	$(ARM64_HOST) --gic 2 $(E2E_FILES) -- sh suite.sh 2 $(E2E_PARTS_GIC2)
+
+# The whole suite: unit tests (ASan+UBSan), fuzzers, end-to-end.
+test: unit fuzz e2e
+
 clean:
 	rm -rf build/host build/fuzz build/arm64 build/guest

@@ -21,7 +21,7 @@
 #include "cellvm/log.h"
 #include "cellvm/mem.h"
 
-#define CELLVM_MAX_VCPUS 64
+#define CELLVM_MAX_VCPUS 512
 #define CELLVM_MAX_DEVICES 16
 
 struct cellvm_vm;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "arch/arm64/arm64.h"
+#include "arch/arm64/pe.h"
 #include "cellvm/arm64.h"
 #include "cellvm/layout.h"
 #include "core/loader.h"
@@ -234,7 +235,7 @@ struct arm64_images {
 static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
 		       struct cellvm_err *err)
 {
-	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
+	uint8_t hdr[ARM64_PE_PEEK];
 	long n;
 	int ret;
 
@@ -247,6 +248,9 @@ static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
 				      "kernel %s: %s", im->kernel.path,
 				      strerror((int)-n));
 	ret = arm64_image_parse(hdr, (size_t)n, &im->info, err);
+	if (ret)
+		return ret;
+	ret = arm64_image_check_pe(hdr, (size_t)n, im->kernel.size, err);
 	if (ret)
 		return ret;
 	if (vm->cfg.initrd.path || vm->cfg.initrd.size) {
