@@ -157,6 +157,9 @@ e2e-gic3: build/arm64/cellvm
 e2e-gic2: build/arm64/cellvm
 	$(ARM64_HOST) --gic 2 $(E2E_FILES) -- sh suite.sh 2 $(E2E_PARTS_GIC2)
 
+# Further rules (benchmarks, test guests) live in mk/*.mk.
+-include $(wildcard mk/*.mk)
+
 # The whole suite: unit tests (ASan+UBSan), fuzzers, end-to-end.
 test: unit fuzz e2e
 

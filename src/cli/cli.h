@@ -26,6 +26,7 @@ void term_restore(void);
 struct embedded_image {
 	const unsigned char *data;
 	size_t size;
+	long long file_offset; /* in /proc/self/exe; -1: unknown */
 };
 struct embedded_image embedded_kernel(void);
 struct embedded_image embedded_initrd(void);

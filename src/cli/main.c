@@ -218,11 +218,16 @@ static int use_embedded(struct cli *c)
 		fprintf(stderr, "cellvm: this build has no embedded guest; give --kernel\n");
 		return CLI_USAGE;
 	}
+	/* Mappable from our own file where the offset is known. */
+	c->cfg.kernel.path = k.file_offset >= 0 ? "/proc/self/exe" : NULL;
 	c->cfg.kernel.data = k.data;
 	c->cfg.kernel.size = k.size;
+	c->cfg.kernel.file_offset = k.file_offset;
 	if (!c->cfg.initrd.path && i.size) {
+		c->cfg.initrd.path = i.file_offset >= 0 ? "/proc/self/exe" : NULL;
 		c->cfg.initrd.data = i.data;
 		c->cfg.initrd.size = i.size;
+		c->cfg.initrd.file_offset = i.file_offset;
 	}
 	return 0;
 }
