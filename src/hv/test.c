@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellvm/arm64.h"
 #include "cellvm/hv_test.h"
 
 struct cellvm_hv_vcpu {
@@ -78,6 +79,8 @@ static int test_vcpu_create(struct cellvm_hv *hv, unsigned index,
 		return cellvm_err_set(err, CELLVM_E_HOST, EINVAL,
 				      "test backend: no vCPU %u", index);
 	hv->vcpu[index].log.created = true;
+	/* MPIDR_EL1 as KVM assigns it: RES1 bit 31, Aff0 = index. */
+	hv->vcpu[index].log.reg[CELLVM_ARM64_REG_MPIDR] = (1ULL << 31) | index;
 	hv->vcpu[index].log.powered_off_at_create = powered_off;
 	*out = &hv->vcpu[index];
 	return 0;

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Whole VMs on the scripted test backend: exit dispatch (MMIO to a device,
+ * MMIO to nowhere, system events, unknown exits), the boot registers and
+ * device tree the arm64 machine sets up, and two VMs in one process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libfdt.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cellvm/arm64.h"
+#include "cellvm/cellvm.h"
+#include "cellvm/hv_test.h"
+#include "cellvm/layout.h"
+#include "core/vm.h"
+
+#define KERNEL_SIZE (1u << 20)
+#define UART_DR (CELLVM_UART_BASE + 0x000)
+#define UART_PERIPHID0 (CELLVM_UART_BASE + 0xfe0)
+#define NOWHERE 0x0b000000ULL
+
+/* A minimal arm64 Image: header only (booting.rst), 1 MiB. */
+static uint8_t *make_kernel(void)
+{
+	uint8_t *k = calloc(1, KERNEL_SIZE);
+	uint64_t image_size = KERNEL_SIZE, flags = 0xa;
+	uint32_t magic = 0x644d5241;
+
+	memcpy(k + 16, &image_size, 8);
+	memcpy(k + 24, &flags, 8);
+	memcpy(k + 56, &magic, 4);
+	return k;
+}
+
+struct fixture {
+	uint8_t *kernel;
+	int out[2]; /* console output pipe */
+	struct cellvm_config cfg;
+	struct cellvm_vm *vm;
+};
+
+static void fixture_init(struct fixture *f, unsigned ncpus)
+{
+	struct cellvm_err err = { 0 };
+
+	memset(f, 0, sizeof(*f));
+	f->kernel = make_kernel();
+	assert_int_equal(pipe2(f->out, O_NONBLOCK), 0);
+	cellvm_config_init(&f->cfg);
+	f->cfg.hv = &cellvm_hv_test_ops;
+	f->cfg.ncpus = ncpus;
+	f->cfg.mem_size = 64ULL << 20;
+	f->cfg.kernel.data = f->kernel;
+	f->cfg.kernel.size = KERNEL_SIZE;
+	f->cfg.console_out = f->out[1];
+	f->cfg.log.level = CELLVM_LOG_ERROR; /* keep expected warnings quiet */
+	if (cellvm_vm_create(&f->cfg, &f->vm, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+}
+
+static void fixture_fini(struct fixture *f)
+{
+	cellvm_vm_destroy(f->vm);
+	close(f->out[0]);
+	close(f->out[1]);
+	free(f->kernel);
+}
+
+static struct cellvm_exit mmio(uint64_t addr, unsigned len, bool wr,
+			       uint64_t data)
+{
+	struct cellvm_exit e = { .reason = CELLVM_EXIT_MMIO };
+
+	e.mmio.addr = addr;
+	e.mmio.len = len;
+	e.mmio.is_write = wr;
+	e.mmio.data = data;
+	return e;
+}
+
+static struct cellvm_exit event(enum cellvm_exit_reason r, uint64_t code)
+{
+	struct cellvm_exit e = { .reason = r };
+
+	e.unknown.code = code;
+	return e;
+}
+
+static enum cellvm_stop run(struct fixture *f)
+{
+	struct cellvm_err err = { 0 };
+	enum cellvm_stop why = CELLVM_STOP_NONE;
+
+	int ret = cellvm_vm_run(f->vm, &why, &err);
+
+	/* Only a VM that stopped on an error reports one. */
+	assert_int_equal(ret != 0, why == CELLVM_STOP_ERROR);
+	return why;
+}
+
+static void test_boot_state(void **state)
+{
+	struct fixture f;
+	const struct cellvm_hv_test_vcpu_log *l;
+	const void *fdt;
+	uint64_t dtb;
+	int node, len;
+	const char *s;
+
+	fixture_init(&f, 2);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	/* booting.rst: x0 = DTB, x1..x3 = 0, EL1h with DAIF masked. */
+	assert_true(l->reg_set[CELLVM_ARM64_REG_PC]);
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_PC], CELLVM_RAM_BASE);
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_PSTATE], 0x3c5);
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_X(1)], 0);
+	dtb = l->reg[CELLVM_ARM64_REG_X(0)];
+	assert_int_equal(dtb % 8, 0);
+	fdt = cellvm_mem_ptr(&f.vm->mem, dtb, 64);
+	assert_non_null(fdt);
+	assert_int_equal(fdt_check_header(fdt), 0);
+	node = fdt_path_offset(fdt, "/chosen");
+	assert_true(node >= 0);
+	s = fdt_getprop(fdt, node, "bootargs", &len);
+	assert_non_null(s);
+	assert_string_equal(s, "console=ttyAMA0");
+	assert_true(fdt_path_offset(fdt, "/pl011@9000000") >= 0);
+	assert_true(fdt_path_offset(fdt, "/cpus/cpu@1") >= 0);
+	/* Secondaries start powered off and wait for PSCI CPU_ON. */
+	assert_false(cellvm_hv_test_log(f.vm->hv, 0)->powered_off_at_create);
+	assert_true(cellvm_hv_test_log(f.vm->hv, 1)->powered_off_at_create);
+	assert_int_equal(cellvm_hv_test_irqchip(f.vm->hv),
+			 CELLVM_HV_IRQCHIP_GICV3);
+	fixture_fini(&f);
+}
+
+static void test_dispatch(void **state)
+{
+	struct fixture f;
+	const struct cellvm_exit script[] = {
+		mmio(UART_DR, 4, true, 'h'),
+		mmio(UART_DR, 4, true, 'i'),
+		mmio(UART_PERIPHID0, 4, false, 0),
+		mmio(NOWHERE, 4, false, 0),
+		mmio(NOWHERE + 8, 4, true, 0x55),
+		event(CELLVM_EXIT_UNDECODED_ABORT, 0),
+		event(CELLVM_EXIT_UNKNOWN, 0x1234),
+		event(CELLVM_EXIT_KICK, 0),
+		mmio(UART_DR, 1, true, '!'),
+		event(CELLVM_EXIT_SHUTDOWN, 0),
+		mmio(UART_DR, 1, true, 'X'), /* never reached */
+	};
+	const struct cellvm_hv_test_vcpu_log *l;
+	char buf[16] = { 0 };
+
+	fixture_init(&f, 1);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, script,
+					       sizeof(script) / sizeof(script[0])),
+			 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	/* PL011 UARTPeriphID0 (DDI 0183 3.3.17) reads 0x11. */
+	assert_int_equal(l->read_data[2], 0x11);
+	/* Reads from nowhere return 0 and, like the other undecodable
+	 * exits, are answered with an external abort. */
+	assert_int_equal(l->read_data[3], 0);
+	assert_int_equal(l->nr_aborts, 4);
+	assert_int_equal(l->abort_addr[0], NOWHERE);
+	assert_int_equal(l->abort_addr[1], NOWHERE + 8);
+	assert_int_equal(l->steps_run, 10);
+	assert_int_equal(read(f.out[0], buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "hi!");
+	fixture_fini(&f);
+}
+
+static void test_system_events(void **state)
+{
+	static const struct {
+		enum cellvm_exit_reason exit;
+		enum cellvm_stop stop;
+	} cases[] = {
+		{ CELLVM_EXIT_SHUTDOWN, CELLVM_STOP_POWEROFF },
+		{ CELLVM_EXIT_RESET, CELLVM_STOP_RESET },
+		{ CELLVM_EXIT_CRASH, CELLVM_STOP_CRASH },
+		{ CELLVM_EXIT_FAIL_ENTRY, CELLVM_STOP_ERROR },
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct cellvm_exit e = event(cases[i].exit, 7);
+		struct cellvm_err err = { 0 };
+		enum cellvm_stop why;
+		int ret;
+
+		fixture_init(&f, 1);
+		assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, &e, 1), 0);
+		ret = cellvm_vm_run(f.vm, &why, &err);
+		assert_int_equal(why, cases[i].stop);
+		if (cases[i].stop == CELLVM_STOP_ERROR) {
+			assert_int_not_equal(ret, 0);
+			assert_non_null(strstr(err.msg, "failed to enter"));
+		} else {
+			assert_int_equal(ret, 0);
+		}
+		fixture_fini(&f);
+	}
+}
+
+/* Each VM's vCPU prints its own letter; both run at once. */
+struct vm_thread {
+	struct fixture f;
+	char letter;
+	enum cellvm_stop why;
+};
+
+static void *run_thread(void *arg)
+{
+	struct vm_thread *t = arg;
+
+	t->why = run(&t->f);
+	return NULL;
+}
+
+static void test_two_vms(void **state)
+{
+	struct vm_thread t[2];
+	pthread_t th[2];
+	unsigned i, j;
+
+	for (i = 0; i < 2; i++) {
+		struct cellvm_exit script[20];
+
+		fixture_init(&t[i].f, 1);
+		t[i].letter = (char)('a' + i);
+		for (j = 0; j < 20; j++)
+			script[j] = mmio(UART_DR, 1, true, (uint64_t)t[i].letter);
+		assert_int_equal(cellvm_hv_test_script(t[i].f.vm->hv, 0, script, 20), 0);
+	}
+	assert_ptr_not_equal(t[0].f.vm, t[1].f.vm);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, run_thread, &t[i]), 0);
+	for (i = 0; i < 2; i++) {
+		char buf[64] = { 0 };
+
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].why, CELLVM_STOP_POWEROFF);
+		assert_int_equal(read(t[i].f.out[0], buf, sizeof(buf)), 20);
+		for (j = 0; j < 20; j++)
+			assert_int_equal(buf[j], t[i].letter);
+	}
+	for (i = 0; i < 2; i++)
+		fixture_fini(&t[i].f);
+}
+
+static void test_create_errors(void **state)
+{
+	struct cellvm_config cfg;
+	struct cellvm_vm *vm;
+	struct cellvm_err err = { 0 };
+	uint8_t *k = make_kernel();
+
+	cellvm_config_init(&cfg);
+	cfg.hv = &cellvm_hv_test_ops;
+	cfg.kernel.data = k;
+	cfg.kernel.size = KERNEL_SIZE;
+	cfg.mem_size = 64ULL << 20;
+	/* More vCPUs than the backend allows: a host error. */
+	cfg.ncpus = CELLVM_HV_TEST_MAX_VCPUS + 1;
+	assert_int_not_equal(cellvm_vm_create(&cfg, &vm, &err), 0);
+	assert_int_equal(err.cat, CELLVM_E_HOST);
+	assert_non_null(strstr(err.msg, "at most"));
+	/* A kernel that does not fit in RAM: an image error. */
+	cellvm_err_clear(&err);
+	cfg.ncpus = 1;
+	cfg.mem_size = 1ULL << 20;
+	assert_int_not_equal(cellvm_vm_create(&cfg, &vm, &err), 0);
+	assert_int_equal(err.cat, CELLVM_E_IMAGE);
+	/* Not a multiple of 4 KiB: a usage error. */
+	cellvm_err_clear(&err);
+	cfg.mem_size = (64ULL << 20) + 1;
+	assert_int_not_equal(cellvm_vm_create(&cfg, &vm, &err), 0);
+	assert_int_equal(err.cat, CELLVM_E_USAGE);
+	free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_state),
+		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_system_events),
+		cmocka_unit_test(test_two_vms),
+		cmocka_unit_test(test_create_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
