@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+# Tiny bare-metal AArch64 test guests (tests/guests/*.S) -> build/guests/,
+# each a flat arm64 Image (objcopy -O binary of a -Ttext=0 link), and the
+# zero-copy end-to-end part that boots them.
+#
+#   make guests          all of them
+#   build/guests/NAME    first-insn, first-insn-hold, mmio-bench, scribble,
+#                        padded-{8,16,32,64}M (first-insn padded to that size)
+
+GUEST_OBJCOPY ?= $(patsubst %gcc,%objcopy,$(CROSS_CC))
+GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
+	-Wl,--build-id=none -Wl,-e,_head -Wl,--no-warn-rwx-segments
+GUEST_HDRS := tests/guests/guest.h
+PADDED_SIZES := 8 16 32 64
+TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
+	mmio-bench scribble $(foreach s,$(PADDED_SIZES),padded-$(s)M))
+
+# guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
+define guest_link
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CROSS_CC) $(GUEST_LDFLAGS) $(2) -o $@.elf $(1)
+	$(Q)$(GUEST_OBJCOPY) -O binary -j .text $@.elf $@ && rm -f $@.elf
+endef
+
+build/guests/%: tests/guests/%.S $(GUEST_HDRS) | $(HOST_STAMP)
+	$(call guest_link,$<,)
+
+build/guests/first-insn-hold: tests/guests/first-insn.S $(GUEST_HDRS) | $(HOST_STAMP)
+	$(call guest_link,$<,-DHOLD)
+
+build/guests/padded-%M: tests/guests/first-insn.S $(GUEST_HDRS) | $(HOST_STAMP)
+	$(call guest_link,$<,-DPAD_MIB=$*)
+
+.PHONY: guests
+guests: $(TEST_GUESTS)
+
+# The zero-copy scenario runs in the GICv3 end-to-end boot.
+E2E_PARTS_GIC3 += zerocopy
+E2E_FILES += --file build/guests/scribble:/tmp/guest-scribble \
+	--file $(GUEST_INITRD):/tmp/guest-initrd
+e2e-gic3: build/guests/scribble $(GUEST_INITRD)
