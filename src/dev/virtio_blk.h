@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk on a raw image file or block device (virtio 1.2, "5.2 Block
+ * Device"), over the MMIO transport. Requests are served by one worker
+ * thread per disk with blocking pread/pwrite/fdatasync (docs/virtio.md).
+ */
+#ifndef CELLVM_DEV_VIRTIO_BLK_H
+#define CELLVM_DEV_VIRTIO_BLK_H
+
+#include <stdbool.h>
+
+#include "cellvm/err.h"
+#include "dev/virtio_mmio.h"
+
+struct virtio_blk_params {
+	struct virtio_mmio_params mmio;
+	const char *path;
+	bool readonly; /* open O_RDONLY, offer VIRTIO_BLK_F_RO */
+};
+
+/*
+ * Open the image (CELLVM_E_IO naming the path on failure), fill the
+ * configuration space, attach to params.mmio.bus. Starts nothing: the
+ * returned transport is started, stopped and destroyed with
+ * virtio_mmio_start/stop/destroy().
+ */
+int virtio_blk_create(const struct virtio_blk_params *p,
+		      struct virtio_mmio **out,
+		      struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+#endif
