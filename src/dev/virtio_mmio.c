@@ -55,6 +55,10 @@ struct vmmio_queue {
 	uint32_t num;
 	bool ready;
 	uint64_t desc, driver, device;
+	/* Tags chains popped from this incarnation of the queue; a reset or
+	 * QueueReady 0 ends it, so late completions are not pushed into a
+	 * ring the driver has set up anew. */
+	uint32_t gen;
 	struct virtq vq;
 };
 
@@ -86,7 +90,7 @@ struct virtio_mmio {
 	uint32_t config_len;
 
 	bool broken; /* NEEDS_RESET set: no processing until reset */
-	uint32_t gen; /* bumped by every reset */
+	uint32_t last_gen; /* source of vmmio_queue.gen, never reset */
 	struct cellvm_ratelimit rl; /* guest-triggered messages, under lock */
 };
 
@@ -173,7 +177,6 @@ static void device_reset(struct virtio_mmio *t)
 	t->int_status = 0;
 	t->broken = false;
 	memset(t->q, 0, sizeof(t->q));
-	t->gen++;
 	if (t->ops->reset)
 		t->ops->reset(t->dev);
 }
@@ -191,7 +194,7 @@ int virtio_mmio_pop(struct virtio_mmio *t, unsigned q, struct virtq_chain *c,
 	unsigned dropped;
 	int ret;
 
-	*gen = t->gen;
+	*gen = q < VIRTIO_MMIO_MAX_QUEUES ? t->q[q].gen : 0;
 	/* Malformed chains are consumed one per iteration; a driver adding
 	 * them as fast as we drop them gets a queue's worth per call. */
 	for (dropped = 0; dropped < VIRTQ_MAX_SIZE && queue_live(t, q);
@@ -205,7 +208,7 @@ int virtio_mmio_pop(struct virtio_mmio *t, unsigned q, struct virtq_chain *c,
 		}
 		virtio_mmio_warn(t, &t->rl, "queue %u: dropped chain %u: %s",
 				 q, c->head, why);
-		virtio_mmio_push(t, q, c->head, 0, t->gen);
+		virtio_mmio_push(t, q, c->head, 0, *gen);
 	}
 	return 0;
 }
@@ -219,11 +222,12 @@ void virtio_mmio_unpop(struct virtio_mmio *t, unsigned q)
 void virtio_mmio_push(struct virtio_mmio *t, unsigned q, uint16_t head,
 		      uint32_t len, uint32_t gen)
 {
-	struct virtq *vq = &t->q[q].vq;
+	struct virtq *vq;
 
 	/* A reset since the pop: the chain belongs to a dead queue. */
-	if (gen != t->gen || !queue_live(t, q))
+	if (!queue_live(t, q) || gen != t->q[q].gen)
 		return;
+	vq = &t->q[q].vq;
 	if (virtq_push(vq, head, len)) {
 		mark_broken(t, "used ring outside guest RAM");
 		return;
@@ -475,6 +479,7 @@ static void queue_enable(struct virtio_mmio *t, struct vmmio_queue *q)
 		return;
 	}
 	q->ready = true;
+	q->gen = ++t->last_gen;
 }
 
 static void write_queue_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)

@@ -183,14 +183,14 @@ void virtio_mmio_unlock(struct virtio_mmio *t);
  * filled, 0 when there is none or the device is not live (no DRIVER_OK,
  * queue not ready, or broken). Malformed chains are returned to the
  * driver unused and logged; a broken ring marks the device NEEDS_RESET.
- * *gen receives the reset generation to hand back to virtio_mmio_push.
+ * *gen receives the queue's generation to hand back to virtio_mmio_push.
  */
 int virtio_mmio_pop(struct virtio_mmio *t, unsigned q, struct virtq_chain *c,
 		    uint32_t *gen);
 /* Under the lock: give back the chain just popped. */
 void virtio_mmio_unpop(struct virtio_mmio *t, unsigned q);
 /* Under the lock: complete a chain and interrupt if the driver wants it;
- * dropped when the device was reset since the pop (gen differs). */
+ * dropped when the queue was reset or disabled since the pop. */
 void virtio_mmio_push(struct virtio_mmio *t, unsigned q, uint16_t head,
 		      uint32_t len, uint32_t gen);
 /* Under the lock: the queue is live and has chains. */

@@ -351,6 +351,40 @@ static void test_bad_chain_dropped(void **state)
 		     VIRTIO_STATUS_NEEDS_RESET);
 }
 
+static void test_stale_completion(void **state)
+{
+	struct fx *f = *state;
+	struct virtq_chain *c = malloc(sizeof(*c));
+	uint32_t gen;
+
+	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
+			 ALL_OK);
+	rng_buf(f, 8);
+	virtio_mmio_lock(f->t);
+	assert_int_equal(virtio_mmio_pop(f->t, 0, c, &gen), 1);
+	virtio_mmio_unlock(f->t);
+	/* the driver resets and sets the queue up again meanwhile ... */
+	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
+			 ALL_OK);
+	/* ... so the late completion must not land in the new ring */
+	virtio_mmio_lock(f->t);
+	virtio_mmio_push(f->t, 0, c->head, 8, gen);
+	virtio_mmio_unlock(f->t);
+	assert_int_equal(drv_used_idx(f->d, 0), 0);
+	/* the same with QueueReady 0 and 1 instead of a reset */
+	rng_buf(f, 8);
+	virtio_mmio_lock(f->t);
+	assert_int_equal(virtio_mmio_pop(f->t, 0, c, &gen), 1);
+	virtio_mmio_unlock(f->t);
+	mmio_w(f->d, VIRTIO_MMIO_QUEUE_READY, 0);
+	mmio_w(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
+	virtio_mmio_lock(f->t);
+	virtio_mmio_push(f->t, 0, c->head, 8, gen);
+	virtio_mmio_unlock(f->t);
+	assert_int_equal(drv_used_idx(f->d, 0), 0);
+	free(c);
+}
+
 static int irqfd_ok(struct cellvm_irqchip *chip, unsigned line, int fd)
 {
 	struct drv *d = chip->priv;
@@ -414,6 +448,30 @@ static void test_worker_fast_paths(void **state)
 	assert_true(wait_used(f->d, 2));
 }
 
+/* The worker serving while the "vCPU" resets and re-initialises the
+ * device under it: no crash, no hang, no stray write. */
+static void test_reset_race(void **state)
+{
+	struct fx *f = *state;
+	struct cellvm_err err = { 0 };
+	int i, j;
+
+	assert_int_equal(virtio_mmio_start(f->t, &err), 0);
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(drv_setup(f->d, 1, QSIZE,
+					   i & 1 ? DRV_FEATURES_DEFAULT
+						 : VIRTIO_BIT(VIRTIO_F_VERSION_1)),
+				 ALL_OK);
+		for (j = 0; j < 4; j++)
+			rng_buf(f, 512);
+		mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		if (i % 8 == 0)
+			assert_true(wait_used(f->d, 4));
+	}
+	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
+	virtio_mmio_stop(f->t);
+}
+
 static int fake_irq_prop(const struct cellvm_fdt_ctx *ctx, unsigned line,
 			 bool edge)
 {
@@ -474,7 +532,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_chain_dropped, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_completion, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_worker_fast_paths, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reset_race, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fdt_node, setup, teardown),
 	};
