@@ -329,8 +329,8 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 
 		/* Name the file: the patcher does not know it. */
 		memcpy(msg, err->msg, sizeof(msg));
-		snprintf(err->msg, sizeof(err->msg), "%.100s %.150s",
-			 im->dtb.path, msg);
+		snprintf(err->msg, sizeof(err->msg), "DTB %.100s:%.150s",
+			 im->dtb.path, msg + 3);
 	}
 	return ret;
 }
