@@ -19,7 +19,13 @@
  * complete with VIRTIO_BLK_S_IOERR, unknown types with _UNSUPP. Writes of
  * any kind to a read-only disk fail with _IOERR and touch nothing.
  *
- * Device tree node: see virtio_mmio.c (compatible "virtio,mmio").
+ * Device tree node (written by the transport, virtio_mmio.c), e.g.:
+ *	virtio_mmio@a000200 {
+ *		compatible = "virtio,mmio";
+ *		reg = <0x0 0xa000200 0x0 0x200>;
+ *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
+ *		dma-coherent;
+ *	};
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -391,7 +397,8 @@ static void blk_set_id(struct virtio_blk *b, const char *path)
 	const char *name = strrchr(path, '/');
 
 	name = name ? name + 1 : path;
-	strncpy(b->id, name, sizeof(b->id));
+	/* NUL-padded, unterminated when 20 long: b->id starts zeroed. */
+	memcpy(b->id, name, strnlen(name, sizeof(b->id)));
 }
 
 static int blk_open(struct virtio_blk *b, const struct virtio_blk_params *p,
