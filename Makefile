@@ -146,8 +146,8 @@ endif
 # One outer boot per host GIC version; each runs its scenario files in turn.
 E2E_SCRIPTS := $(wildcard tests/e2e/*.sh)
 E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp/guest-Image
-E2E_PARTS_GIC3 ?= boot user_gic bad_input
-E2E_PARTS_GIC2 ?= boot user_gic bad_input
+E2E_PARTS_GIC3 ?= boot user_gic virtio bad_input
+E2E_PARTS_GIC2 ?= boot user_gic virtio bad_input
 ARM64_HOST := tools/arm64-host run
 
 .PHONY: e2e e2e-gic3 e2e-gic2
