@@ -145,16 +145,23 @@ endif
 # ---- end-to-end, in the arm64 host ------------------------------------------
 # One outer boot per host GIC version; each runs its scenario files in turn.
 E2E_SCRIPTS := $(wildcard tests/e2e/*.sh)
-E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp/guest-Image
-E2E_PARTS_GIC3 ?= boot user_gic virtio bad_input
+E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp/guest-Image \
+	--file build/arm64/ptyrun:/usr/bin/ptyrun
+E2E_PARTS_GIC3 ?= boot console user_gic virtio bad_input
 E2E_PARTS_GIC2 ?= boot user_gic virtio bad_input
 ARM64_HOST := tools/arm64-host run
 
 .PHONY: e2e e2e-gic3 e2e-gic2
 e2e: e2e-gic3 e2e-gic2
-e2e-gic3: build/arm64/cellvm
+# A test helper: runs a command on a pseudo-terminal (tests/e2e/console.sh).
+build/arm64/ptyrun: tests/e2e/ptyrun.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CROSS_CC) -static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+e2e-gic3: build/arm64/cellvm build/arm64/ptyrun
 	$(ARM64_HOST) --gic 3 $(E2E_FILES) -- sh suite.sh 3 $(E2E_PARTS_GIC3)
-e2e-gic2: build/arm64/cellvm
+e2e-gic2: build/arm64/cellvm build/arm64/ptyrun
 	$(ARM64_HOST) --gic 2 $(E2E_FILES) -- sh suite.sh 2 $(E2E_PARTS_GIC2)
 
 # Further rules (benchmarks, test guests) live in mk/*.mk.

@@ -78,6 +78,7 @@ struct cellvm_config {
 	unsigned nr_nets;
 	bool rng;
 	bool zero_copy; /* map images copy-on-write where possible */
+	const char *dump_dtb; /* write the guest's device tree here */
 	struct cellvm_log log;
 };
 

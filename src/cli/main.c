@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "  --rng                virtio-rng fed by getrandom()\n"
 	      "  --no-reboot          exit (status 6) when the guest reboots\n"
 	      "  --no-zero-copy       copy images into guest RAM instead of mapping\n"
+	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
 	      "  -v, --verbose        more log output (repeatable)\n"
 	      "  -h, --help           this text\n\n"
@@ -76,7 +77,7 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_DTB, OPT_MEM, OPT_CPUS,
 	OPT_IRQCHIP, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_RNG, OPT_NO_REBOOT,
-	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING,
+	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB,
 };
 
 static const struct option options[] = {
@@ -95,6 +96,7 @@ static const struct option options[] = {
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "no-zero-copy", no_argument, NULL, OPT_NO_ZERO_COPY },
 	{ "boot-timing", optional_argument, NULL, OPT_BOOT_TIMING },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -157,6 +159,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_RNG: c->cfg.rng = true; return 0;
 	case OPT_NO_REBOOT: c->no_reboot = true; return 0;
 	case OPT_NO_ZERO_COPY: c->cfg.zero_copy = false; return 0;
+	case OPT_DUMP_DTB: c->cfg.dump_dtb = arg; return 0;
 	case OPT_MEM:
 		if (cellvm_parse_size(arg, &c->cfg.mem_size))
 			return usage_error("--mem %s: expected a size such as 256M or 1G", arg);
@@ -303,6 +306,12 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 	if (ret) {
 		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		return status_of_err(&err);
+	}
+	if (c->cfg.dump_dtb) {
+		/* The tree is written; nothing is to run. */
+		cellvm_vm_destroy(vm);
+		*why = CELLVM_STOP_POWEROFF;
+		return CLI_OK;
 	}
 	signal_vm = vm;
 	ret = cellvm_vm_run(vm, why, &err);

@@ -372,13 +372,24 @@ static void reg_write(struct pl011 *u, uint64_t reg, uint32_t v,
 }
 
 /*
+ * Host input is held back until a reader waits for it: the guest has
+ * unmasked its receive interrupts. Linux's driver drains and discards the
+ * FIFO each time the port is opened (before it unmasks them), so bytes
+ * offered earlier, say from a pipe or file on cellvm's stdin, would be
+ * lost; real hardware loses what is typed before the port is open, a VMM
+ * need not. A guest that only polls the UART gets no input.
+ */
+static bool rx_reader_waiting(const struct pl011 *u)
+{
+	return (u->imsc & (PL011_INT_RX | PL011_INT_RT)) != 0;
+}
+
+/*
  * End of an access, under the lock: note a change of the wanted line
  * level, and decide whether to ask the host for the input it could not
- * deliver. That is worth it once reception is possible and the guest is
- * waiting for data: its receive interrupts are unmasked, or it is polling
- * UARTFR/UARTDR (rx_poll).
+ * deliver: once reception is possible and a reader waits for data.
  */
-static void finish(struct pl011 *u, struct pl011_fx *fx, bool rx_poll)
+static void finish(struct pl011 *u, struct pl011_fx *fx)
 {
 	bool want = (u->ris & u->imsc) != 0;
 
@@ -386,8 +397,7 @@ static void finish(struct pl011 *u, struct pl011_fx *fx, bool rx_poll)
 		u->irq_want = want;
 		fx->irq = true;
 	}
-	if (u->rx_starved && rx_can_accept(u) &&
-	    (rx_poll || (u->imsc & (PL011_INT_RX | PL011_INT_RT)))) {
+	if (u->rx_starved && rx_can_accept(u) && rx_reader_waiting(u)) {
 		u->rx_starved = false;
 		fx->rx_ready = true;
 	}
@@ -446,7 +456,7 @@ static uint64_t pl011_mmio_read(void *opaque, uint64_t offset, unsigned size)
 
 	pthread_mutex_lock(&u->lock);
 	v = reg_read(u, reg);
-	finish(u, &fx, reg == PL011_DR || reg == PL011_FR);
+	finish(u, &fx);
 	pthread_mutex_unlock(&u->lock);
 	apply(u, &fx);
 	return v >> lane_shift(offset);
@@ -464,7 +474,7 @@ static void pl011_mmio_write(void *opaque, uint64_t offset, uint64_t value,
 	lanes <<= shift;
 	pthread_mutex_lock(&u->lock);
 	reg_write(u, reg, (uint32_t)(value << shift) & lanes, lanes, &fx);
-	finish(u, &fx, false);
+	finish(u, &fx);
 	pthread_mutex_unlock(&u->lock);
 	apply(u, &fx);
 }
@@ -528,13 +538,13 @@ size_t pl011_receive(void *opaque, const uint8_t *buf, size_t len)
 	if (!buf || !len)
 		return 0;
 	pthread_mutex_lock(&u->lock);
-	while (n < len && rx_can_accept(u))
+	while (n < len && rx_can_accept(u) && rx_reader_waiting(u))
 		rx_push(u, buf[n++]);
 	if (n)
 		rx_raise(u);
 	/* Remember to ask for the rest once there is room (finish()). */
 	u->rx_starved = n < len;
-	finish(u, &fx, false);
+	finish(u, &fx);
 	pthread_mutex_unlock(&u->lock);
 	apply(u, &fx);
 	return n;

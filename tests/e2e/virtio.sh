@@ -14,7 +14,7 @@ data_sum=$(sha256sum <"$D/data.img" | cut -d' ' -f1)
 ro_sum=$(sha256sum <"$D/ro.img" | cut -d' ' -f1)
 PATTERN=cellvm-was-here-0123456789abcdef
 
-start_vm --no-reboot $VIRQ --cmdline "$QUIET" --rng \
+start_vm -v -v --no-reboot $VIRQ --cmdline "$QUIET" --rng \
 	--disk "$D/data.img" --disk "$D/rw.img" --disk "$D/ro.img,ro" \
 	--net tap=cvtap0,mac=52:54:00:12:34:56
 wait_for '/ # ' 120
@@ -48,6 +48,15 @@ check "$tag: the arm64 host pings the guest over TAP" \
 send poweroff
 finish_vm 60
 check "$tag: power-off with devices ends with status 0" [ "$VM_STATUS" = 0 ]
+# Queue notifications reach the device without an exit (ioeventfd) in
+# both modes; interrupts bypass user space (irqfd) only with the vGIC.
+check "$tag: queue notifications use ioeventfd" grep -q 'ioeventfd in use' "$W/err"
+if [ -z "$VIRQ" ]; then
+	check "$tag: interrupts use irqfd with the in-kernel vGIC" grep -q 'irqfd in use' "$W/err"
+else
+	check "$tag: interrupts go through the user GIC model (no irqfd)" \
+		sh -c "! grep -q 'irqfd in use' '$W/err'"
+fi
 # The host finds exactly the guest's bytes in the image: zeros except the
 # pattern at byte 51200; the read-only image is untouched.
 dd if=/dev/zero of="$D/expect.img" bs=1M count=4 2>/dev/null

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,32 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	return ret;
 }
 
+/* --dump-dtb: the tree exactly as the guest will see it. */
+static int dump_dtb(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	const void *fdt = cellvm_mem_ptr(&vm->mem, m->layout.dtb_addr,
+					 m->layout.dtb_max);
+	size_t len = fdt ? fdt_totalsize(fdt) : 0;
+	FILE *f;
+	int ok;
+
+	if (!fdt || len > m->layout.dtb_max)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, EINVAL,
+				      "no device tree to dump");
+	f = fopen(vm->cfg.dump_dtb, "wbe");
+	if (!f)
+		return cellvm_err_set(err, CELLVM_E_IO, errno, "--dump-dtb %s: %s",
+				      vm->cfg.dump_dtb, strerror(errno));
+	ok = fwrite(fdt, 1, len, f) == len;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok)
+		return cellvm_err_set(err, CELLVM_E_IO, EIO,
+				      "--dump-dtb %s: write failed",
+				      vm->cfg.dump_dtb);
+	return 0;
+}
+
 static int arm64_load(struct cellvm_vm *vm, struct cellvm_err *err)
 {
 	struct arm64_machine *m = machine(vm);
@@ -365,6 +392,8 @@ static int arm64_load(struct cellvm_vm *vm, struct cellvm_err *err)
 				   vm->cfg.zero_copy, NULL, err);
 	if (!ret)
 		ret = write_dtb(vm, &im, err);
+	if (!ret && vm->cfg.dump_dtb)
+		ret = dump_dtb(vm, err);
 out:
 	close_images(&im);
 	return ret;
