@@ -201,7 +201,7 @@ case_flat() {
 # blkio (bench/blkio.c, in the bench initramfs $IB) from its console:
 # sequential 1 MiB and random 4 KiB, read and write, O_DIRECT in the guest.
 IB=/tmp/bench/initrd-blk
-BLK_TESTS="seqread:1048576:32768 seqwrite:1048576:32768 randread:4096:4096 randwrite:4096:4096"
+BLK_TESTS="seqread:1048576:16384 seqwrite:1048576:16384 randread:4096:1024 randwrite:4096:1024"
 
 # blk_wait PATTERN SECONDS: until the guest console ($W/bout) has PATTERN.
 blk_wait() {

@@ -33,6 +33,10 @@ build/bench/initrd-blk: build/bench/blkio $(GUEST_INITRD) tools/mkinitramfs
 	@mkdir -p build/bench/blk-root/usr/bin
 	$(Q)cp build/bench/blkio build/bench/blk-root/usr/bin/
 	$(Q)tools/mkinitramfs build/bench/blk-root build/bench/blk.cpio
-	$(Q)cat $(GUEST_INITRD) build/bench/blk.cpio >$@
+	$(Q)cp $(GUEST_INITRD) $@
+	@# The kernel looks for the next archive at a 4-byte aligned offset
+	@# (init/initramfs.c); zero padding between archives is skipped.
+	$(Q)truncate -s %512 $@
+	$(Q)cat build/bench/blk.cpio >>$@
 	@rm -rf build/bench/blk-root build/bench/blk.cpio
 bench: build/bench/initrd-blk
