@@ -20,6 +20,7 @@
 
 #include "cellvm/console.h"
 #include "cellvm/evloop.h"
+#include "cellvm/thread.h"
 #include "core/vm.h"
 
 #define CONSOLE_BUF 4096
@@ -198,7 +199,7 @@ static int console_start_pump(struct cellvm_console *c, int file_fd)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->pump) < 0)
 		return -errno;
 	c->file_fd = file_fd;
-	if (pthread_create(&c->pump_thread, NULL, console_pump, c))
+	if (cellvm_thread_start(&c->pump_thread, console_pump, c))
 		return -EAGAIN;
 	c->pump_started = true;
 	c->in_fd = c->pump[0];

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cellvm/layout.h"
+#include "cellvm/thread.h"
 #include "core/vm.h"
 
 #define HUGE_2M (2ULL << 20)
@@ -237,7 +238,7 @@ int cellvm_vm_run(struct cellvm_vm *vm, enum cellvm_stop *why,
 	for (i = 0; i < vm->ncpus; i++) {
 		struct cellvm_vcpu *v = &vm->vcpu[i];
 
-		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+		if (cellvm_thread_start(&v->thread, vcpu_thread, v)) {
 			cellvm_err_set(err, CELLVM_E_HOST, EAGAIN,
 				       "cannot start the thread of vCPU %u", i);
 			cellvm_vm_request_stop(vm, CELLVM_STOP_ERROR);

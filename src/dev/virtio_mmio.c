@@ -40,6 +40,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "cellvm/thread.h"
 #include "dev/virtio_mmio.h"
 
 /* Features every device gets from the transport. */
@@ -813,7 +814,7 @@ int virtio_mmio_start(struct virtio_mmio *t, struct cellvm_err *err)
 	/* Signals are for the vCPU and main threads, not the workers. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&t->worker, NULL, worker_main, t);
+	ret = -cellvm_thread_start(&t->worker, worker_main, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return cellvm_err_set(err, CELLVM_E_HOST, ret,
