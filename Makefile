@@ -63,7 +63,7 @@ unit: $(UNIT_BINS)
 
 # ---- fuzz targets (clang + libFuzzer) --------------------------------------
 FUZZ_CC ?= clang
-FUZZ_CFLAGS := $(COMMON_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := $(COMMON_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(PORTABLE_SRCS))
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
@@ -78,7 +78,7 @@ build/fuzz/libcellvm.a: $(FUZZ_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/fuzz/%: fuzz/%.c build/fuzz/libcellvm.a
+build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) build/fuzz/libcellvm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcellvm.a -lfdt -lpthread -o $@
