@@ -167,8 +167,16 @@ e2e-gic2: build/arm64/cellvm build/arm64/ptyrun
 # Further rules (benchmarks, test guests) live in mk/*.mk.
 -include $(wildcard mk/*.mk)
 
-# The whole suite: unit tests (ASan+UBSan), fuzzers, end-to-end.
-test: unit fuzz e2e
+# Each public header compiles on its own.
+.PHONY: check-headers
+check-headers: | $(HOST_STAMP)
+	@for h in $(wildcard include/cellvm/*.h); do \
+		echo "#include \"$${h#include/}\"" | \
+		$(HOST_CC) -std=gnu11 -Iinclude $(WARN) -fsyntax-only -x c - || exit 1; \
+	done; echo "headers: each public header compiles on its own"
+
+# The whole suite: headers, unit tests (ASan+UBSan), fuzzers, end-to-end.
+test: check-headers unit fuzz e2e
 
 clean:
 	rm -rf build/host build/fuzz build/arm64 build/guest
