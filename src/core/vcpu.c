@@ -110,10 +110,7 @@ static enum vcpu_action vcpu_mmio(struct cellvm_vcpu *v)
 
 static enum vcpu_action vcpu_stop(struct cellvm_vcpu *v, enum cellvm_stop why)
 {
-	int none = CELLVM_STOP_NONE;
-
-	atomic_compare_exchange_strong(&v->vm->stop, &none, (int)why);
-	evloop_wake(v->vm->loop);
+	cellvm_vm_request_stop(v->vm, why);
 	return VCPU_STOP;
 }
 
