@@ -126,23 +126,22 @@ static int parse_enum_opt(struct cli *c, int opt, const char *arg)
 
 static int parse_device_opt(struct cli *c, int opt, char *arg)
 {
+	char shown[128];
+
+	/* The parsers cut their argument in place: keep it for messages. */
+	snprintf(shown, sizeof(shown), "%s", arg);
 	if (opt == OPT_DISK) {
 		if (c->cfg.nr_disks >= CELLVM_MAX_DISKS)
-			return usage_error("--disk %s: too many disks", arg);
+			return usage_error("--disk %s: too many disks", shown);
 		if (cellvm_parse_disk(arg, &c->cfg.disk[c->cfg.nr_disks]))
-			return usage_error("--disk %s: expected PATH[,ro]", arg);
+			return usage_error("--disk %s: expected PATH[,ro]", shown);
 		c->cfg.nr_disks++;
 		return 0;
 	}
 	if (c->cfg.nr_nets >= CELLVM_MAX_NETS)
-		return usage_error("--net %s: too many network devices", arg);
-	{
-		char copy[128];
-
-		snprintf(copy, sizeof(copy), "%s", arg);
-		if (cellvm_parse_net(arg, &c->cfg.net[c->cfg.nr_nets]))
-			return usage_error("--net %s: expected tap=IFNAME[,mac=XX:XX:XX:XX:XX:XX]", copy);
-	}
+		return usage_error("--net %s: too many network devices", shown);
+	if (cellvm_parse_net(arg, &c->cfg.net[c->cfg.nr_nets]))
+		return usage_error("--net %s: expected tap=IFNAME[,mac=XX:XX:XX:XX:XX:XX]", shown);
 	c->cfg.nr_nets++;
 	return 0;
 }

@@ -39,10 +39,14 @@ void vcpu_dump_regs(struct cellvm_vcpu *v, enum cellvm_log_level lvl)
 			     arch->regs[i].name, val);
 		if (w < 0 || (size_t)w >= sizeof(line) - n) {
 			line[n] = '\0';
-			cellvm_log(&v->vm->log, lvl, "vcpu", "cpu%u: %s",
-				   v->index, line);
+			if (n)
+				cellvm_log(&v->vm->log, lvl, "vcpu",
+					   "cpu%u: %s", v->index, line);
+			/* Retry on a fresh line, once: an empty line that
+			 * cannot hold it would never make room. */
+			if (n)
+				i--;
 			n = 0;
-			i--; /* print this register on the next line */
 			continue;
 		}
 		n += (size_t)w;
