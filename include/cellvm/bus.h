@@ -20,9 +20,9 @@
 #define CELLVM_BUS_MAX_DEVICES 64
 
 /*
- * What a device needs to describe itself in the device tree. The arch
- * fills it; irq_cells() writes the "interrupts" property for a line in the
- * interrupt controller's format.
+ * What a device needs to describe itself in the device tree. The board
+ * fills it; irq_prop() writes the "interrupts" property for a line in the
+ * interrupt controller's format (edge: rising edge, else level high).
  */
 struct cellvm_fdt_ctx {
 	void *fdt;

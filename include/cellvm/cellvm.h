@@ -25,8 +25,12 @@
 
 struct cellvm_vm;
 
+/* The most vCPUs a VM may have (the backend and board may allow fewer). */
+#define CELLVM_MAX_VCPUS 512
+
 enum cellvm_irqchip_mode {
-	CELLVM_IRQCHIP_AUTO, /* in-kernel GICv3, else in-kernel GICv2 */
+	/* in-kernel GICv3, else in-kernel GICv2, else cellvm's own model */
+	CELLVM_IRQCHIP_AUTO,
 	CELLVM_IRQCHIP_KERNEL, /* the same, but never user space */
 	CELLVM_IRQCHIP_USER, /* cellvm's own GICv2 model */
 };
@@ -36,9 +40,13 @@ enum cellvm_console_kind {
 	CELLVM_CONSOLE_VIRTIO,
 };
 
-/* A guest image: a file, or bytes already in memory (the embedded guest).
- * page_aligned_file_offset >= 0 marks `data` as a page-aligned part of the
- * file `path` at that offset, which may be mapped instead of copied. */
+/*
+ * A guest image: a file (path), or bytes already in memory (data, size,
+ * path NULL). With both path and size, file_offset >= 0 says that `data`
+ * is the part of the file `path` starting at that offset (the embedded
+ * guest inside cellvm's own ELF); a page-aligned offset may then be mapped
+ * instead of copied. -1 (cellvm_config_init's value): no such part.
+ */
 struct cellvm_image {
 	const char *path;
 	const void *data;

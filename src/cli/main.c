@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,11 +67,15 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int CELLVM_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "cellvm: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, " (see cellvm --help)\n");
+	va_end(ap);
 	return CLI_USAGE;
 }
 
@@ -164,8 +169,9 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 			return usage_error("--mem %s: expected a size such as 256M or 1G", arg);
 		return 0;
 	case OPT_CPUS:
-		if (cellvm_parse_uint(arg, 1, 512, &n))
-			return usage_error("--cpus %s: expected a number from 1 to 512", arg);
+		if (cellvm_parse_uint(arg, 1, CELLVM_MAX_VCPUS, &n))
+			return usage_error("--cpus %s: expected a number from 1 to %u",
+					   arg, CELLVM_MAX_VCPUS);
 		c->cfg.ncpus = n;
 		return 0;
 	case OPT_IRQCHIP:

@@ -21,7 +21,6 @@
 #include "cellvm/log.h"
 #include "cellvm/mem.h"
 
-#define CELLVM_MAX_VCPUS 512
 #define CELLVM_MAX_DEVICES 16
 
 struct cellvm_vm;
@@ -107,7 +106,6 @@ struct cellvm_vm {
 	struct cellvm_err run_err; /* why CELLVM_STOP_ERROR */
 	pthread_mutex_t err_lock;
 	_Atomic uint64_t mark[CELLVM_MARK_NR];
-	struct cellvm_ratelimit rl_bus;
 };
 
 /* Record a boot mark once (the first time it is reached). */

@@ -207,12 +207,4 @@ extern const struct cellvm_mmio_ops gicv2_cpu_mmio_ops;
 /* Fill *out so that devices' lines (SPI INTIDs) reach gicv2_set_spi. */
 void gicv2_irqchip(struct gicv2 *g, struct cellvm_irqchip *out);
 
-/*
- * Write the controller's node in libfdt sequential-write mode, under a
- * root with #address-cells = #size-cells = 2. 0, -EINVAL (bad phandle or
- * libfdt error) or -ENOSPC (blob full).
- */
-int gicv2_fdt_node(void *fdt, uint64_t dist_base, uint64_t cpu_base,
-		   uint32_t phandle) CELLVM_MUST_CHECK;
-
 #endif

@@ -56,6 +56,7 @@
 
 #include <libfdt.h>
 
+#include "core/bytes.h"
 #include "dev/pl011.h"
 
 #define PL011_SUBSYS "pl011"
@@ -479,14 +480,6 @@ static void pl011_mmio_write(void *opaque, uint64_t offset, uint64_t value,
 	apply(u, &fx);
 }
 
-/* libfdt's negative FDT_ERR_* codes as -errno; only space is likely. */
-static int fdt_errno(int ret)
-{
-	if (!ret)
-		return 0;
-	return ret == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
-}
-
 static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 			  uint64_t base, uint64_t size)
 {
@@ -510,7 +503,7 @@ static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	if (!ret)
 		ret = fdt_property(fdt, "reg", reg, sizeof(reg));
 	if (ret)
-		return fdt_errno(ret);
+		return fdt_to_errno(ret);
 	ret = ctx->irq_prop(ctx, u->host.irq.line, false);
 	if (ret)
 		return ret < 0 ? ret : -EINVAL;
@@ -520,7 +513,7 @@ static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 		ret = fdt_property(fdt, "clocks", clocks, sizeof(clocks));
 	if (!ret)
 		ret = fdt_end_node(fdt);
-	return fdt_errno(ret);
+	return fdt_to_errno(ret);
 }
 
 const struct cellvm_mmio_ops pl011_mmio_ops = {

@@ -19,13 +19,7 @@
  * complete with VIRTIO_BLK_S_IOERR, unknown types with _UNSUPP. Writes of
  * any kind to a read-only disk fail with _IOERR and touch nothing.
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <errno.h>
 #include <fcntl.h>

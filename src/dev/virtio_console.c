@@ -9,13 +9,7 @@
  * Not emulated: VIRTIO_CONSOLE_F_SIZE, _MULTIPORT (and so the control
  * queues), _EMERG_WRITE; the configuration space reads as zeroes (5.3.4).
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <errno.h>
 #include <stdlib.h>

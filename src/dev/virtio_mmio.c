@@ -40,6 +40,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "core/bytes.h"
 #include "cellvm/thread.h"
 #include "dev/virtio_mmio.h"
 
@@ -610,14 +611,6 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val,
 	virtio_mmio_unlock(t);
 }
 
-/* libfdt's negative FDT_ERR_* codes as -errno; only space is likely. */
-static int fdt_errno(int ret)
-{
-	if (!ret)
-		return 0;
-	return ret == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
-}
-
 /* The builder uses libfdt's sequential-write mode: emit one node. */
 static int mmio_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 			 uint64_t base, uint64_t size)
@@ -639,7 +632,7 @@ static int mmio_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	if (!ret)
 		ret = fdt_property(ctx->fdt, "reg", reg, sizeof(reg));
 	if (ret)
-		return fdt_errno(ret);
+		return fdt_to_errno(ret);
 	/* Edge-rising, as QEMU's virt board declares virtio-mmio. */
 	ret = ctx->irq_prop(ctx, t->irq.line, true);
 	if (ret)
@@ -647,7 +640,7 @@ static int mmio_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	ret = fdt_property(ctx->fdt, "dma-coherent", NULL, 0);
 	if (!ret)
 		ret = fdt_end_node(ctx->fdt);
-	return fdt_errno(ret);
+	return fdt_to_errno(ret);
 }
 
 const struct cellvm_mmio_ops virtio_mmio_ops = {

@@ -17,13 +17,7 @@
  * buffers) and the notify eventfd. A received frame larger than the
  * guest's buffer, and a transmitted frame the TAP refuses, are dropped.
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <endian.h>
 #include <errno.h>

@@ -9,13 +9,7 @@
  * bits, no configuration space (5.4.3, 5.4.4). Device-readable buffers
  * are ignored.
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <errno.h>
 #include <stdlib.h>

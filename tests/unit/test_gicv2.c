@@ -883,56 +883,6 @@ static void test_bus_mmio_ops(void **state)
 	assert_int_equal(cr(f, 0, GICC_PMR), 0);
 }
 
-static void test_fdt_roundtrip(void **state)
-{
-	static const uint32_t want_reg[] = {
-		0, 0x08000000, 0, 0x10000, 0, 0x08010000, 0, 0x10000,
-	};
-	char buf[1024], tiny[120];
-	const fdt32_t *reg;
-	const char *compat;
-	int off, len, i;
-
-	assert_int_equal(fdt_create(buf, sizeof(buf)), 0);
-	assert_int_equal(fdt_finish_reservemap(buf), 0);
-	assert_int_equal(fdt_begin_node(buf, ""), 0);
-	assert_int_equal(fdt_property_u32(buf, "#address-cells", 2), 0);
-	assert_int_equal(fdt_property_u32(buf, "#size-cells", 2), 0);
-	assert_int_equal(gicv2_fdt_node(buf, CELLVM_GIC_DIST_BASE,
-					CELLVM_GIC_CPU_BASE, 1),
-			 0);
-	assert_int_equal(fdt_end_node(buf), 0);
-	assert_int_equal(fdt_finish(buf), 0);
-
-	off = fdt_path_offset(buf, "/intc@8000000");
-	assert_true(off >= 0);
-	compat = fdt_getprop(buf, off, "compatible", &len);
-	assert_non_null(compat);
-	assert_string_equal(compat, "arm,cortex-a15-gic");
-	assert_int_equal(fdt_node_check_compatible(buf, off,
-						   "arm,cortex-a15-gic"),
-			 0);
-	reg = fdt_getprop(buf, off, "#interrupt-cells", &len);
-	assert_int_equal(len, 4);
-	assert_int_equal(fdt32_to_cpu(*reg), 3);
-	assert_non_null(fdt_getprop(buf, off, "interrupt-controller", &len));
-	assert_int_equal(len, 0);
-	reg = fdt_getprop(buf, off, "reg", &len);
-	assert_int_equal(len, (int)sizeof(want_reg));
-	for (i = 0; i < 8; i++)
-		assert_int_equal(fdt32_to_cpu(reg[i]), want_reg[i]);
-	assert_int_equal(fdt_get_phandle(buf, off), 1);
-	assert_int_equal(fdt_node_offset_by_phandle(buf, 1), off);
-
-	assert_int_equal(fdt_create(tiny, sizeof(tiny)), 0);
-	assert_int_equal(fdt_finish_reservemap(tiny), 0);
-	assert_int_equal(fdt_begin_node(tiny, ""), 0);
-	assert_int_equal(gicv2_fdt_node(tiny, CELLVM_GIC_DIST_BASE,
-					CELLVM_GIC_CPU_BASE, 1),
-			 -ENOSPC);
-	assert_int_equal(gicv2_fdt_node(buf, 0, 0, 0), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -958,7 +908,6 @@ int main(void)
 		T(test_threads),
 		T(test_irqchip_adapter),
 		T(test_bus_mmio_ops),
-		cmocka_unit_test(test_fdt_roundtrip),
 #undef T
 	};
 

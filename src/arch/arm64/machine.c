@@ -291,6 +291,7 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	struct arm64_machine *m = machine(vm);
 	struct arm64_layout *l = &m->layout;
 	uint64_t mpidr[CELLVM_MAX_VCPUS];
+	char uart_path[32];
 	struct arm64_fdt_cfg fc = {
 		.ncpus = vm->ncpus,
 		.mpidr = mpidr,
@@ -303,12 +304,16 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 							     : ARM64_GIC_V2,
 		.bus = &vm->bus,
 		.stdout_path = vm->cfg.console == CELLVM_CONSOLE_PL011
-				       ? "/pl011@9000000"
+				       ? uart_path
 				       : NULL,
 	};
 	void *buf = cellvm_mem_ptr(&vm->mem, l->dtb_addr, l->dtb_max);
 	unsigned i;
 	int ret;
+
+	/* The node name pl011.c writes: "pl011@<base>". */
+	snprintf(uart_path, sizeof(uart_path), "/pl011@%llx",
+		 (unsigned long long)CELLVM_UART_BASE);
 
 	if (!buf)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ERANGE,
@@ -324,16 +329,8 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	ret = loader_place(&im->dtb, &vm->mem, l->dtb_addr, false, NULL, err);
 	if (ret)
 		return ret;
-	ret = arm64_fdt_patch(buf, l->dtb_max, &fc, err);
-	if (ret && err && strncmp(err->msg, "DTB", 3) == 0) {
-		char msg[CELLVM_ERR_MSG_MAX];
-
-		/* Name the file: the patcher does not know it. */
-		memcpy(msg, err->msg, sizeof(msg));
-		snprintf(err->msg, sizeof(err->msg), "DTB %.100s:%.150s",
-			 im->dtb.path, msg + 3);
-	}
-	return ret;
+	fc.dtb_name = im->dtb.path;
+	return arm64_fdt_patch(buf, l->dtb_max, &fc, err);
 }
 
 /* --dump-dtb: the tree exactly as the guest will see it. */
