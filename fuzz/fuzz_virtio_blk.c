@@ -30,7 +30,7 @@ static void reg_write(struct cellvm_bus *bus, uint64_t off, uint32_t v)
 {
 	uint64_t val = v;
 
-	if (cellvm_bus_access(bus, BASE + off, 4, true, &val))
+	if (cellvm_bus_access(bus, 0, BASE + off, 4, true, &val))
 		abort();
 }
 

@@ -95,11 +95,7 @@ static enum vcpu_action vcpu_mmio(struct cellvm_vcpu *v)
 	struct cellvm_exit *e = &v->exit;
 	int ret;
 
-	if (vm->arch && vm->arch->mmio && vm->arch->mmio(vm, v, e)) {
-		v->failures = 0;
-		return VCPU_CONTINUE;
-	}
-	ret = cellvm_bus_access(&vm->bus, e->mmio.addr, e->mmio.len,
+	ret = cellvm_bus_access(&vm->bus, v->index, e->mmio.addr, e->mmio.len,
 				e->mmio.is_write, &e->mmio.data);
 	if (ret == 0) {
 		v->failures = 0;

@@ -37,8 +37,7 @@ struct cellvm_reg_desc {
 /*
  * What the architecture contributes. Stages run in this order:
  * setup (irqchip, platform devices), load (images, device tree),
- * vcpu_boot (boot registers of vCPU 0). mmio() sees an access before the
- * bus, for windows that need the accessing vCPU (a GIC CPU interface).
+ * vcpu_boot (boot registers of vCPU 0).
  */
 struct cellvm_arch_ops {
 	const char *name;
@@ -46,9 +45,6 @@ struct cellvm_arch_ops {
 	int (*load)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*vcpu_boot)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			 struct cellvm_err *err);
-	/* Returns 1 if handled, 0 to go on to the bus. */
-	int (*mmio)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-		    struct cellvm_exit *exit);
 	/* User irqchip: the vCPU's timer/PMU line levels changed. */
 	void (*irq_levels)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			   uint32_t levels);

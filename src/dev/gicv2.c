@@ -888,31 +888,27 @@ void gicv2_destroy(struct gicv2 *g)
 	pthread_mutex_destroy(&g->lock);
 }
 
-static unsigned mmio_cpu(const struct gicv2 *g)
+/* Bus windows: the accessing CPU comes with each access. */
+static uint64_t dist_mmio_read(void *opaque, const struct cellvm_access_info *a)
 {
-	return g->cfg.current_cpu ? g->cfg.current_cpu(g->cfg.opaque) : 0;
+	return gicv2_dist_read(opaque, a->cpu, a->offset, a->size);
 }
 
-static uint64_t dist_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static void dist_mmio_write(void *opaque, const struct cellvm_access_info *a,
+			    uint64_t value)
 {
-	return gicv2_dist_read(opaque, mmio_cpu(opaque), offset, size);
+	gicv2_dist_write(opaque, a->cpu, a->offset, a->size, value);
 }
 
-static void dist_mmio_write(void *opaque, uint64_t offset, uint64_t value,
-			    unsigned size)
+static uint64_t cpu_mmio_read(void *opaque, const struct cellvm_access_info *a)
 {
-	gicv2_dist_write(opaque, mmio_cpu(opaque), offset, size, value);
+	return gicv2_cpu_read(opaque, a->cpu, a->offset, a->size);
 }
 
-static uint64_t cpu_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static void cpu_mmio_write(void *opaque, const struct cellvm_access_info *a,
+			   uint64_t value)
 {
-	return gicv2_cpu_read(opaque, mmio_cpu(opaque), offset, size);
-}
-
-static void cpu_mmio_write(void *opaque, uint64_t offset, uint64_t value,
-			   unsigned size)
-{
-	gicv2_cpu_write(opaque, mmio_cpu(opaque), offset, size, value);
+	gicv2_cpu_write(opaque, a->cpu, a->offset, a->size, value);
 }
 
 const struct cellvm_mmio_ops gicv2_dist_mmio_ops = {

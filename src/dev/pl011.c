@@ -448,9 +448,11 @@ static unsigned lane_shift(uint64_t offset)
 	return (unsigned)(offset & 3) * 8;
 }
 
-static uint64_t pl011_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static uint64_t pl011_mmio_read(void *opaque,
+				const struct cellvm_access_info *a)
 {
 	struct pl011 *u = opaque;
+	uint64_t offset = a->offset;
 	struct pl011_fx fx = { 0 };
 	uint64_t reg = offset & ~(uint64_t)3;
 	uint32_t v;
@@ -463,10 +465,12 @@ static uint64_t pl011_mmio_read(void *opaque, uint64_t offset, unsigned size)
 	return v >> lane_shift(offset);
 }
 
-static void pl011_mmio_write(void *opaque, uint64_t offset, uint64_t value,
-			     unsigned size)
+static void pl011_mmio_write(void *opaque, const struct cellvm_access_info *a,
+			     uint64_t value)
 {
 	struct pl011 *u = opaque;
+	uint64_t offset = a->offset;
+	unsigned size = a->size;
 	struct pl011_fx fx = { 0 };
 	uint64_t reg = offset & ~(uint64_t)3;
 	unsigned shift = lane_shift(offset);

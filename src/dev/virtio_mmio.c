@@ -575,9 +575,11 @@ static uint64_t read_config(const struct virtio_mmio *t, uint64_t off,
 	return val;
 }
 
-static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
+static uint64_t mmio_read(void *opaque, const struct cellvm_access_info *a)
 {
 	struct virtio_mmio *t = opaque;
+	uint64_t off = a->offset;
+	unsigned size = a->size;
 	uint64_t val;
 
 	virtio_mmio_lock(t);
@@ -594,10 +596,12 @@ static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
 	return val;
 }
 
-static void mmio_write(void *opaque, uint64_t off, uint64_t val,
-		       unsigned size)
+static void mmio_write(void *opaque, const struct cellvm_access_info *a,
+		       uint64_t val)
 {
 	struct virtio_mmio *t = opaque;
+	uint64_t off = a->offset;
+	unsigned size = a->size;
 
 	virtio_mmio_lock(t);
 	if (off >= VIRTIO_MMIO_CONFIG)

@@ -33,7 +33,6 @@ struct fx {
 	bool level[GICV2_MAX_CPUS];
 	unsigned total_calls;
 	unsigned log_lines;
-	unsigned cur_cpu;
 	struct cellvm_log log;
 };
 
@@ -44,11 +43,6 @@ static void rec_irq(void *opaque, unsigned cpu, bool level)
 	f->calls[cpu]++;
 	f->level[cpu] = level;
 	f->total_calls++;
-}
-
-static unsigned rec_cur_cpu(void *opaque)
-{
-	return ((struct fx *)opaque)->cur_cpu;
 }
 
 static void count_log(void *opaque, enum cellvm_log_level lvl,
@@ -63,7 +57,6 @@ static int fx_init(struct fx *f, unsigned ncpus, unsigned nr_irqs)
 		.ncpus = ncpus,
 		.nr_irqs = nr_irqs,
 		.set_cpu_irq = rec_irq,
-		.current_cpu = rec_cur_cpu,
 		.opaque = f,
 		.log = &f->log,
 	};
@@ -869,14 +862,14 @@ static void test_bus_mmio_ops(void **state)
 					CELLVM_GIC_CPU_SIZE,
 					&gicv2_cpu_mmio_ops, &f->g),
 			 0);
-	f->cur_cpu = 2;
-	assert_int_equal(cellvm_bus_access(&bus, CELLVM_GIC_DIST_BASE +
+	/* The bus hands each access's vCPU to the banked registers. */
+	assert_int_equal(cellvm_bus_access(&bus, 2, CELLVM_GIC_DIST_BASE +
 						       GICD_ITARGETSR,
 					   4, false, &v),
 			 0);
 	assert_int_equal(v, 0x04040404);
 	v = 0x88;
-	assert_int_equal(cellvm_bus_access(&bus, CELLVM_GIC_CPU_BASE + GICC_PMR,
+	assert_int_equal(cellvm_bus_access(&bus, 2, CELLVM_GIC_CPU_BASE + GICC_PMR,
 					   4, true, &v),
 			 0);
 	assert_int_equal(cr(f, 2, GICC_PMR), 0x88);

@@ -182,6 +182,52 @@ static void test_dispatch(void **state)
 	fixture_fini(&f);
 }
 
+/* One access by vCPU `cpu`, dispatched as its thread would; the data. */
+static uint64_t vcpu_access(struct cellvm_vm *vm, unsigned cpu, uint64_t addr,
+			    bool wr, uint64_t data)
+{
+	struct cellvm_vcpu *v = &vm->vcpu[cpu];
+
+	v->exit = mmio(addr, 4, wr, data);
+	assert_int_equal(vcpu_handle_exit(v), VCPU_CONTINUE);
+	assert_int_equal(v->failures, 0);
+	return v->exit.mmio.data;
+}
+
+/*
+ * The user GICv2 sits on the bus like any device, and its banked
+ * registers (IHI 0048B 4.1.1) answer the vCPU that made the access:
+ * GICC_PMR per CPU interface, GICD_ITARGETSR0 reads the reader's bit.
+ */
+static void test_user_gic_on_bus(void **state)
+{
+	struct fixture f;
+	struct cellvm_err err = { 0 };
+	const uint64_t pmr = CELLVM_GIC_CPU_BASE + 0x004;
+	const uint64_t targets0 = CELLVM_GIC_DIST_BASE + 0x800;
+
+	memset(&f, 0, sizeof(f));
+	f.kernel = make_kernel();
+	assert_int_equal(pipe2(f.out, O_NONBLOCK), 0);
+	cellvm_config_init(&f.cfg);
+	f.cfg.hv = &cellvm_hv_test_ops;
+	f.cfg.ncpus = 2;
+	f.cfg.mem_size = 64ULL << 20;
+	f.cfg.kernel.data = f.kernel;
+	f.cfg.kernel.size = KERNEL_SIZE;
+	f.cfg.console_out = f.out[1];
+	f.cfg.irqchip = CELLVM_IRQCHIP_USER;
+	if (cellvm_vm_create(&f.cfg, &f.vm, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+
+	vcpu_access(f.vm, 1, pmr, true, 0xf0);
+	assert_int_equal(vcpu_access(f.vm, 1, pmr, false, 0), 0xf0);
+	assert_int_equal(vcpu_access(f.vm, 0, pmr, false, 0), 0);
+	assert_int_equal(vcpu_access(f.vm, 0, targets0, false, 0), 0x01010101);
+	assert_int_equal(vcpu_access(f.vm, 1, targets0, false, 0), 0x02020202);
+	fixture_fini(&f);
+}
+
 static void test_system_events(void **state)
 {
 	static const struct {
@@ -298,6 +344,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_state),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_user_gic_on_bus),
 		cmocka_unit_test(test_system_events),
 		cmocka_unit_test(test_two_vms),
 		cmocka_unit_test(test_create_errors),

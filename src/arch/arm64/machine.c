@@ -94,6 +94,16 @@ static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
 				      "GICv2 model: %s", strerror(-ret));
 	m->gic_ready = true;
 	m->gic_type = CELLVM_HV_IRQCHIP_NONE;
+	/* Both windows on the bus; each access names its vCPU. */
+	ret = cellvm_bus_add(&vm->bus, "gicv2-dist", CELLVM_GIC_DIST_BASE,
+			     CELLVM_GIC_DIST_SIZE, &gicv2_dist_mmio_ops, &m->gic);
+	if (!ret)
+		ret = cellvm_bus_add(&vm->bus, "gicv2-cpu", CELLVM_GIC_CPU_BASE,
+				     CELLVM_GIC_CPU_SIZE, &gicv2_cpu_mmio_ops,
+				     &m->gic);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "GICv2 model: %s", strerror(-ret));
 	gicv2_irqchip(&m->gic, &vm->irqchip);
 	vm->user_irqchip = true;
 	return 0;
@@ -424,38 +434,7 @@ static int arm64_vcpu_boot(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 	return 0;
 }
 
-/* ---- user GIC: accesses that need the vCPU, and timer lines ---------- */
-
-static int arm64_mmio(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-		      struct cellvm_exit *e)
-{
-	struct arm64_machine *m = machine(vm);
-	uint64_t a = e->mmio.addr;
-
-	if (!m || !m->gic_ready)
-		return 0;
-	if (a - CELLVM_GIC_DIST_BASE < CELLVM_GIC_DIST_SIZE) {
-		if (e->mmio.is_write)
-			gicv2_dist_write(&m->gic, v->index, a - CELLVM_GIC_DIST_BASE,
-					 e->mmio.len, e->mmio.data);
-		else
-			e->mmio.data = gicv2_dist_read(&m->gic, v->index,
-						       a - CELLVM_GIC_DIST_BASE,
-						       e->mmio.len);
-		return 1;
-	}
-	if (a - CELLVM_GIC_CPU_BASE < CELLVM_GIC_CPU_SIZE) {
-		if (e->mmio.is_write)
-			gicv2_cpu_write(&m->gic, v->index, a - CELLVM_GIC_CPU_BASE,
-					e->mmio.len, e->mmio.data);
-		else
-			e->mmio.data = gicv2_cpu_read(&m->gic, v->index,
-						      a - CELLVM_GIC_CPU_BASE,
-						      e->mmio.len);
-		return 1;
-	}
-	return 0;
-}
+/* ---- user GIC: the vCPU's timer and PMU lines ---------------------- */
 
 static void arm64_irq_levels(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			     uint32_t levels)
@@ -520,7 +499,6 @@ const struct cellvm_arch_ops cellvm_arch_arm64 = {
 	.setup = arm64_setup,
 	.load = arm64_load,
 	.vcpu_boot = arm64_vcpu_boot,
-	.mmio = arm64_mmio,
 	.irq_levels = arm64_irq_levels,
 	.teardown = arm64_teardown,
 	.regs = arm64_regs,
