@@ -32,7 +32,7 @@ COMMON_CFLAGS := -std=gnu11 -Iinclude -Isrc $(WARN) -D_GNU_SOURCE
 
 # Portable sources: everything but the KVM backend and the command.
 PORTABLE_SRCS := $(wildcard src/core/*.c src/dev/*.c src/arch/arm64/*.c) src/hv/test.c
-ARM64_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c $(wildcard src/cli/*.c)
+ARM64_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c src/hv/kvm_arm64.c $(wildcard src/cli/*.c)
 HEADERS := $(wildcard include/cellvm/*.h src/*/*.h src/arch/arm64/*.h)
 
 # ---- host (unit test) build ------------------------------------------------

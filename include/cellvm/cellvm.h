@@ -25,6 +25,9 @@
 
 struct cellvm_vm;
 
+/* The boards (machines) libcellvm builds. */
+extern const struct cellvm_board_ops cellvm_board_arm64_virt;
+
 /* The most vCPUs a VM may have (the backend and board may allow fewer). */
 #define CELLVM_MAX_VCPUS 512
 
@@ -70,6 +73,8 @@ struct cellvm_net_cfg {
 
 struct cellvm_config {
 	const struct cellvm_hv_ops *hv;
+	/* The machine; NULL: the backend's (cellvm_hv_ops.board). */
+	const struct cellvm_board_ops *board;
 	uint64_t mem_size;
 	unsigned ncpus;
 	struct cellvm_image kernel;

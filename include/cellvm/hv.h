@@ -17,6 +17,7 @@
 #include "err.h"
 
 struct cellvm_hv; /* backend's VM */
+struct cellvm_board_ops; /* a machine, see cellvm.h */
 struct cellvm_hv_vcpu; /* backend's vCPU */
 
 enum cellvm_exit_reason {
@@ -79,6 +80,8 @@ struct cellvm_hv_irqchip_desc {
 
 struct cellvm_hv_ops {
 	const char *name;
+	/* The machine a config without one gets (cellvm_config.board). */
+	const struct cellvm_board_ops *board;
 	int (*vm_create)(struct cellvm_hv **out, struct cellvm_err *err);
 	void (*vm_destroy)(struct cellvm_hv *hv);
 	/* Largest vCPU count the VM can have. */

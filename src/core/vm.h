@@ -2,8 +2,10 @@
 /*
  * The VM context object (internal to libcellvm). Everything a VM owns hangs
  * off struct cellvm_vm: no file-scope state, so several VMs can share a
- * process. The architecture plugs in through struct cellvm_arch_ops; the
- * hypervisor through struct cellvm_hv_ops.
+ * process. The board (the machine: memory map, devices, boot protocol)
+ * plugs in through struct cellvm_board_ops; the hypervisor through
+ * struct cellvm_hv_ops. Neither is named here: the config or the backend
+ * chooses the board.
  */
 #ifndef CELLVM_CORE_VM_H
 #define CELLVM_CORE_VM_H
@@ -35,25 +37,27 @@ struct cellvm_reg_desc {
 };
 
 /*
- * What the architecture contributes. Stages run in this order:
- * setup (irqchip, platform devices), load (images, device tree),
- * vcpu_boot (boot registers of vCPU 0).
+ * What the board contributes. Stages run in this order: setup (irqchip,
+ * devices), load (images, device tree), vcpu_boot (boot registers of
+ * vCPU 0). vcpu_exit sees every exit before the core dispatches it (the
+ * arm64 board forwards a vCPU's timer and PMU line levels to a user-space
+ * GIC there). teardown runs after the devices stopped, before they are
+ * freed.
  */
-struct cellvm_arch_ops {
+struct cellvm_board_ops {
 	const char *name;
+	uint64_t ram_base; /* guest-physical start of RAM */
 	int (*setup)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*load)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*vcpu_boot)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			 struct cellvm_err *err);
-	/* User irqchip: the vCPU's timer/PMU line levels changed. */
-	void (*irq_levels)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-			   uint32_t levels);
+	void (*vcpu_exit)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			  const struct cellvm_exit *exit);
 	void (*teardown)(struct cellvm_vm *vm);
+	/* Registers shown in a dump, by the backend's register ids. */
 	const struct cellvm_reg_desc *regs;
 	unsigned nr_regs;
 };
-
-extern const struct cellvm_arch_ops cellvm_arch_arm64;
 
 struct cellvm_vcpu {
 	struct cellvm_vm *vm;
@@ -62,7 +66,6 @@ struct cellvm_vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct cellvm_exit exit;
-	uint32_t dev_irq_level; /* last levels seen (user irqchip) */
 	unsigned failures; /* consecutive exits answered with an abort */
 	struct cellvm_ratelimit rl;
 };
@@ -78,8 +81,8 @@ struct cellvm_vm {
 	struct cellvm_config cfg;
 	const struct cellvm_hv_ops *hv_ops;
 	struct cellvm_hv *hv;
-	const struct cellvm_arch_ops *arch;
-	void *arch_priv;
+	const struct cellvm_board_ops *board;
+	void *board_priv;
 	struct cellvm_log log;
 
 	uint8_t *ram;
@@ -87,7 +90,6 @@ struct cellvm_vm {
 	struct cellvm_mem mem;
 	struct cellvm_bus bus;
 	struct cellvm_irqchip irqchip;
-	bool user_irqchip;
 
 	unsigned ncpus;
 	struct cellvm_vcpu vcpu[CELLVM_MAX_VCPUS];

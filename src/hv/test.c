@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cellvm/arm64.h"
+#include "cellvm/cellvm.h"
 #include "cellvm/hv_test.h"
 
 struct cellvm_hv_vcpu {
@@ -181,6 +182,7 @@ static int test_irqfd(struct cellvm_hv *hv, unsigned line, int fd)
 
 const struct cellvm_hv_ops cellvm_hv_test_ops = {
 	.name = "test",
+	.board = &cellvm_board_arm64_virt,
 	.vm_create = test_vm_create,
 	.vm_destroy = test_vm_destroy,
 	.max_vcpus = test_max_vcpus,

@@ -182,13 +182,16 @@ static void test_dispatch(void **state)
 	fixture_fini(&f);
 }
 
-/* One access by vCPU `cpu`, dispatched as its thread would; the data. */
+/* One access by vCPU `cpu`, dispatched as its thread would; the data.
+ * The vCPU's line levels stay what its last exit reported. */
 static uint64_t vcpu_access(struct cellvm_vm *vm, unsigned cpu, uint64_t addr,
 			    bool wr, uint64_t data)
 {
 	struct cellvm_vcpu *v = &vm->vcpu[cpu];
+	uint32_t levels = v->exit.dev_irq_level;
 
 	v->exit = mmio(addr, 4, wr, data);
+	v->exit.dev_irq_level = levels;
 	assert_int_equal(vcpu_handle_exit(v), VCPU_CONTINUE);
 	assert_int_equal(v->failures, 0);
 	return v->exit.mmio.data;
@@ -205,6 +208,7 @@ static void test_user_gic_on_bus(void **state)
 	struct cellvm_err err = { 0 };
 	const uint64_t pmr = CELLVM_GIC_CPU_BASE + 0x004;
 	const uint64_t targets0 = CELLVM_GIC_DIST_BASE + 0x800;
+	const uint64_t ispendr0 = CELLVM_GIC_DIST_BASE + 0x200;
 
 	memset(&f, 0, sizeof(f));
 	f.kernel = make_kernel();
@@ -225,6 +229,18 @@ static void test_user_gic_on_bus(void **state)
 	assert_int_equal(vcpu_access(f.vm, 0, pmr, false, 0), 0);
 	assert_int_equal(vcpu_access(f.vm, 0, targets0, false, 0), 0x01010101);
 	assert_int_equal(vcpu_access(f.vm, 1, targets0, false, 0), 0x02020202);
+
+	/* The board forwards a vCPU's timer level (reported with any exit)
+	 * to that vCPU's PPI 27 (GICD_ISPENDR0 is banked, 4.3.7). */
+	f.vm->vcpu[1].exit = event(CELLVM_EXIT_KICK, 0);
+	f.vm->vcpu[1].exit.dev_irq_level = CELLVM_DEV_IRQ_VTIMER;
+	assert_int_equal(vcpu_handle_exit(&f.vm->vcpu[1]), VCPU_CONTINUE);
+	assert_int_equal(vcpu_access(f.vm, 1, ispendr0, false, 0),
+			 1u << CELLVM_PPI_VTIMER);
+	assert_int_equal(vcpu_access(f.vm, 0, ispendr0, false, 0), 0);
+	f.vm->vcpu[1].exit = event(CELLVM_EXIT_KICK, 0);
+	assert_int_equal(vcpu_handle_exit(&f.vm->vcpu[1]), VCPU_CONTINUE);
+	assert_int_equal(vcpu_access(f.vm, 1, ispendr0, false, 0), 0);
 	fixture_fini(&f);
 }
 
@@ -336,6 +352,24 @@ static void test_create_errors(void **state)
 	cfg.mem_size = (64ULL << 20) + 1;
 	assert_int_not_equal(cellvm_vm_create(&cfg, &vm, &err), 0);
 	assert_int_equal(err.cat, CELLVM_E_USAGE);
+	/* No board in the config and none from the backend. */
+	{
+		struct cellvm_hv_ops boardless = cellvm_hv_test_ops;
+
+		boardless.board = NULL;
+		cellvm_err_clear(&err);
+		cfg.mem_size = 64ULL << 20;
+		cfg.hv = &boardless;
+		assert_int_equal(cellvm_vm_create(&cfg, &vm, &err), -EINVAL);
+		assert_string_equal(err.msg,
+				    "no board given, and backend test names none");
+		/* The config's board is enough. */
+		cfg.board = &cellvm_board_arm64_virt;
+		cellvm_err_clear(&err);
+		if (cellvm_vm_create(&cfg, &vm, &err))
+			fail_msg("cellvm_vm_create: %s", err.msg);
+		cellvm_vm_destroy(vm);
+	}
 	free(k);
 }
 

@@ -30,11 +30,12 @@ struct arm64_machine {
 	struct pl011 *uart;
 	struct boot_timer timer;
 	struct arm64_layout layout;
+	uint32_t irq_level[CELLVM_MAX_VCPUS]; /* last dev_irq_level seen */
 };
 
 static struct arm64_machine *machine(struct cellvm_vm *vm)
 {
-	return vm->arch_priv;
+	return vm->board_priv;
 }
 
 /* ---- interrupt controller ------------------------------------------- */
@@ -105,7 +106,6 @@ static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
 				      "GICv2 model: %s", strerror(-ret));
 	gicv2_irqchip(&m->gic, &vm->irqchip);
-	vm->user_irqchip = true;
 	return 0;
 }
 
@@ -226,8 +226,8 @@ static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 {
 	int ret;
 
-	vm->arch_priv = calloc(1, sizeof(struct arm64_machine));
-	if (!vm->arch_priv)
+	vm->board_priv = calloc(1, sizeof(struct arm64_machine));
+	if (!vm->board_priv)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
 				      "out of memory");
 	ret = setup_irqchip(vm, err);
@@ -305,7 +305,7 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	struct arm64_fdt_cfg fc = {
 		.ncpus = vm->ncpus,
 		.mpidr = mpidr,
-		.mem_base = CELLVM_RAM_BASE,
+		.mem_base = vm->board->ram_base,
 		.mem_size = vm->ram_size,
 		.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : default_cmdline(vm),
 		.initrd_start = l->initrd_start,
@@ -382,7 +382,7 @@ static int arm64_load(struct cellvm_vm *vm, struct cellvm_err *err)
 	if (ret)
 		goto out;
 	req = (struct arm64_layout_req){
-		.ram_base = CELLVM_RAM_BASE,
+		.ram_base = vm->board->ram_base,
 		.ram_size = vm->ram_size,
 		.image = im.info,
 		.kernel_file_size = im.kernel.size,
@@ -436,13 +436,21 @@ static int arm64_vcpu_boot(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 
 /* ---- user GIC: the vCPU's timer and PMU lines ---------------------- */
 
-static void arm64_irq_levels(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-			     uint32_t levels)
+/*
+ * Without an in-kernel irqchip the backend reports the vCPU's timer and
+ * PMU output levels with every exit (KVM_CAP_ARM_USER_IRQ); changes go to
+ * the user GIC's PPIs of that vCPU. Only the vCPU's own thread writes its
+ * slot of irq_level.
+ */
+static void arm64_vcpu_exit(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			    const struct cellvm_exit *e)
 {
 	struct arm64_machine *m = machine(vm);
+	uint32_t levels = e->dev_irq_level;
 
-	if (!m || !m->gic_ready)
+	if (!m || !m->gic_ready || levels == m->irq_level[v->index])
 		return;
+	m->irq_level[v->index] = levels;
 	/* KVM_CAP_ARM_USER_IRQ: timer and PMU outputs, level-sensitive. */
 	if (gicv2_set_ppi(&m->gic, v->index, CELLVM_PPI_VTIMER,
 			  levels & CELLVM_DEV_IRQ_VTIMER) ||
@@ -464,7 +472,7 @@ static void arm64_teardown(struct cellvm_vm *vm)
 	if (m->gic_ready)
 		gicv2_destroy(&m->gic);
 	free(m);
-	vm->arch_priv = NULL;
+	vm->board_priv = NULL;
 }
 
 static const struct cellvm_reg_desc arm64_regs[] = {
@@ -494,12 +502,13 @@ static const struct cellvm_reg_desc arm64_regs[] = {
 	{ CELLVM_ARM64_REG_X(30), "x30" },
 };
 
-const struct cellvm_arch_ops cellvm_arch_arm64 = {
-	.name = "arm64",
+const struct cellvm_board_ops cellvm_board_arm64_virt = {
+	.name = "arm64-virt",
+	.ram_base = CELLVM_RAM_BASE,
 	.setup = arm64_setup,
 	.load = arm64_load,
 	.vcpu_boot = arm64_vcpu_boot,
-	.irq_levels = arm64_irq_levels,
+	.vcpu_exit = arm64_vcpu_exit,
 	.teardown = arm64_teardown,
 	.regs = arm64_regs,
 	.nr_regs = sizeof(arm64_regs) / sizeof(arm64_regs[0]),
