@@ -57,9 +57,6 @@ struct cellvm_image {
 	long long file_offset; /* -1: not mappable */
 };
 
-#define CELLVM_MAX_DISKS 8
-#define CELLVM_MAX_NETS 4
-
 struct cellvm_disk_cfg {
 	const char *path;
 	bool readonly;
@@ -69,6 +66,25 @@ struct cellvm_net_cfg {
 	const char *tap;
 	uint8_t mac[6];
 	bool has_mac;
+};
+
+/* Device types a configuration may list. */
+enum cellvm_dev_type {
+	CELLVM_DEV_VIRTIO_BLK,
+	CELLVM_DEV_VIRTIO_NET,
+	CELLVM_DEV_VIRTIO_RNG,
+	/* Chosen by cellvm_config.console, never listed. */
+	CELLVM_DEV_VIRTIO_CONSOLE,
+};
+
+/* One device of the machine and its settings. */
+struct cellvm_dev_cfg {
+	enum cellvm_dev_type type;
+	union {
+		struct cellvm_disk_cfg blk; /* CELLVM_DEV_VIRTIO_BLK */
+		struct cellvm_net_cfg net; /* CELLVM_DEV_VIRTIO_NET */
+		uint8_t reserved[64]; /* room for later types' settings */
+	};
 };
 
 struct cellvm_config {
@@ -85,11 +101,13 @@ struct cellvm_config {
 	enum cellvm_console_kind console;
 	int console_in; /* fd, or -1 for no input */
 	int console_out; /* fd */
-	struct cellvm_disk_cfg disk[CELLVM_MAX_DISKS];
-	unsigned nr_disks;
-	struct cellvm_net_cfg net[CELLVM_MAX_NETS];
-	unsigned nr_nets;
-	bool rng;
+	/*
+	 * The devices, nr_devs of them, read during cellvm_vm_create().
+	 * Each gets a slot of the board's map (its size bounds the count);
+	 * slots go by type in the order above, then in list order.
+	 */
+	const struct cellvm_dev_cfg *devs;
+	unsigned nr_devs;
 	bool zero_copy; /* map images copy-on-write where possible */
 	const char *dump_dtb; /* write the guest's device tree here */
 	struct cellvm_log log;

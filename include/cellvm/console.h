@@ -27,6 +27,10 @@ struct cellvm_console_port {
 	void *opaque;
 };
 
+/* Make `port` the device that receives the user's input. */
+void console_attach(struct cellvm_console *c,
+		    const struct cellvm_console_port *port);
+
 /* Device -> host: transmit bytes to the user's output. */
 void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
 			  size_t len);

@@ -23,6 +23,10 @@
 
 struct cli {
 	struct cellvm_config cfg;
+	/* --disk, --net, --rng in command-line order; cfg.devs points here. */
+	struct cellvm_dev_cfg *devs;
+	unsigned nr_devs;
+	bool rng;
 	bool no_reboot;
 	int boot_timing; /* 0 off, 1 text, 2 json */
 	uint64_t start_ns;
@@ -129,25 +133,49 @@ static int parse_enum_opt(struct cli *c, int opt, const char *arg)
 	return 0;
 }
 
+/* A new entry at the end of the device list; the machine map bounds
+ * how many the VM takes. */
+static struct cellvm_dev_cfg *add_device(struct cli *c,
+					 enum cellvm_dev_type type)
+{
+	struct cellvm_dev_cfg *d;
+
+	d = realloc(c->devs, (c->nr_devs + 1) * sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "cellvm: out of memory\n");
+		exit(CLI_RUNTIME);
+	}
+	c->devs = d;
+	d = &c->devs[c->nr_devs++];
+	memset(d, 0, sizeof(*d));
+	d->type = type;
+	c->cfg.devs = c->devs;
+	c->cfg.nr_devs = c->nr_devs;
+	return d;
+}
+
 static int parse_device_opt(struct cli *c, int opt, char *arg)
 {
+	struct cellvm_dev_cfg *d;
 	char shown[128];
 
+	if (opt == OPT_RNG) {
+		if (!c->rng)
+			add_device(c, CELLVM_DEV_VIRTIO_RNG);
+		c->rng = true;
+		return 0;
+	}
 	/* The parsers cut their argument in place: keep it for messages. */
 	snprintf(shown, sizeof(shown), "%s", arg);
 	if (opt == OPT_DISK) {
-		if (c->cfg.nr_disks >= CELLVM_MAX_DISKS)
-			return usage_error("--disk %s: too many disks", shown);
-		if (cellvm_parse_disk(arg, &c->cfg.disk[c->cfg.nr_disks]))
+		d = add_device(c, CELLVM_DEV_VIRTIO_BLK);
+		if (cellvm_parse_disk(arg, &d->blk))
 			return usage_error("--disk %s: expected PATH[,ro]", shown);
-		c->cfg.nr_disks++;
 		return 0;
 	}
-	if (c->cfg.nr_nets >= CELLVM_MAX_NETS)
-		return usage_error("--net %s: too many network devices", shown);
-	if (cellvm_parse_net(arg, &c->cfg.net[c->cfg.nr_nets]))
+	d = add_device(c, CELLVM_DEV_VIRTIO_NET);
+	if (cellvm_parse_net(arg, &d->net))
 		return usage_error("--net %s: expected tap=IFNAME[,mac=XX:XX:XX:XX:XX:XX]", shown);
-	c->cfg.nr_nets++;
 	return 0;
 }
 
@@ -160,7 +188,6 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_INITRD: c->cfg.initrd.path = arg; return 0;
 	case OPT_DTB: c->cfg.dtb.path = arg; return 0;
 	case OPT_CMDLINE: c->cfg.cmdline = arg; return 0;
-	case OPT_RNG: c->cfg.rng = true; return 0;
 	case OPT_NO_REBOOT: c->no_reboot = true; return 0;
 	case OPT_NO_ZERO_COPY: c->cfg.zero_copy = false; return 0;
 	case OPT_DUMP_DTB: c->cfg.dump_dtb = arg; return 0;
@@ -179,6 +206,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 		return parse_enum_opt(c, opt, arg);
 	case OPT_DISK:
 	case OPT_NET:
+	case OPT_RNG:
 		return parse_device_opt(c, opt, arg);
 	case OPT_BOOT_TIMING:
 		if (!arg || strcmp(arg, "text") == 0)

@@ -23,7 +23,8 @@
 #include "cellvm/log.h"
 #include "cellvm/mem.h"
 
-#define CELLVM_MAX_DEVICES 16
+/* Devices a VM owns: every bus window may be a device. */
+#define CELLVM_MAX_DEVICES CELLVM_BUS_MAX_DEVICES
 
 struct cellvm_vm;
 struct cellvm_vcpu;
@@ -136,8 +137,6 @@ void evloop_wake(struct cellvm_evloop *l);
 /* Console (console.c). */
 int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 		   struct cellvm_console **out, struct cellvm_err *err);
-void console_attach(struct cellvm_console *c,
-		    const struct cellvm_console_port *port);
 void console_destroy(struct cellvm_console *c);
 
 #endif

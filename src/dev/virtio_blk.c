@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "dev/virtio_blk.h"
+#include "dev/virtio_devices.h"
 
 #define BLK_SUBSYS "virtio-blk"
 #define SECTOR_SIZE 512u
@@ -454,3 +455,22 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 	*out = b->t;
 	return 0;
 }
+
+static int blk_new(const struct cellvm_dev_cfg *cfg,
+		   const struct virtio_dev_env *env, struct virtio_mmio **out,
+		   struct cellvm_err *err)
+{
+	struct virtio_blk_params p = {
+		.mmio = env->mmio,
+		.path = cfg->blk.path,
+		.readonly = cfg->blk.readonly,
+	};
+
+	return virtio_blk_create(&p, out, err);
+}
+
+const struct virtio_dev_type virtio_blk_type = {
+	.name = "virtio-blk",
+	.type = CELLVM_DEV_VIRTIO_BLK,
+	.create = blk_new,
+};

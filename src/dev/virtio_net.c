@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "dev/virtio_devices.h"
 #include "dev/virtio_net.h"
 
 #define NET_SUBSYS "virtio-net"
@@ -324,3 +325,23 @@ int virtio_net_create(const struct virtio_net_params *p,
 	*out = n->t;
 	return 0;
 }
+
+static int net_new(const struct cellvm_dev_cfg *cfg,
+		   const struct virtio_dev_env *env, struct virtio_mmio **out,
+		   struct cellvm_err *err)
+{
+	struct virtio_net_params p = {
+		.mmio = env->mmio,
+		.tap = cfg->net.tap,
+		.has_mac = cfg->net.has_mac,
+	};
+
+	memcpy(p.mac, cfg->net.mac, sizeof(p.mac));
+	return virtio_net_create(&p, out, err);
+}
+
+const struct virtio_dev_type virtio_net_type = {
+	.name = "virtio-net",
+	.type = CELLVM_DEV_VIRTIO_NET,
+	.create = net_new,
+};

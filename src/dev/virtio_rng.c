@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "dev/virtio_devices.h"
 #include "dev/virtio_rng.h"
 
 #define RNG_MAX_PER_CHAIN 65536u
@@ -95,3 +96,18 @@ int virtio_rng_create(const struct virtio_rng_params *p,
 	*out = r->t;
 	return 0;
 }
+
+static int rng_new(const struct cellvm_dev_cfg *cfg,
+		   const struct virtio_dev_env *env, struct virtio_mmio **out,
+		   struct cellvm_err *err)
+{
+	struct virtio_rng_params p = { .mmio = env->mmio };
+
+	return virtio_rng_create(&p, out, err);
+}
+
+const struct virtio_dev_type virtio_rng_type = {
+	.name = "virtio-rng",
+	.type = CELLVM_DEV_VIRTIO_RNG,
+	.create = rng_new,
+};

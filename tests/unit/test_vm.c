@@ -244,6 +244,93 @@ static void test_user_gic_on_bus(void **state)
 	fixture_fini(&f);
 }
 
+/* The VM made from cfg with the device list devs; 0 or the error. */
+static int create_with(struct fixture *f, const struct cellvm_dev_cfg *devs,
+		       unsigned n, struct cellvm_err *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->kernel = make_kernel();
+	assert_int_equal(pipe2(f->out, O_NONBLOCK), 0);
+	cellvm_config_init(&f->cfg);
+	f->cfg.hv = &cellvm_hv_test_ops;
+	f->cfg.mem_size = 64ULL << 20;
+	f->cfg.kernel.data = f->kernel;
+	f->cfg.kernel.size = KERNEL_SIZE;
+	f->cfg.console_out = f->out[1];
+	f->cfg.log.level = CELLVM_LOG_ERROR;
+	f->cfg.devs = devs;
+	f->cfg.nr_devs = n;
+	return cellvm_vm_create(&f->cfg, &f->vm, err);
+}
+
+/* virtio-mmio DeviceID (virtio 1.2, 4.2.2) of slot `slot`, 0: none. */
+static uint64_t slot_device_id(struct cellvm_vm *vm, unsigned slot)
+{
+	uint64_t v = 0;
+
+	if (cellvm_bus_access(&vm->bus, 0,
+			      CELLVM_VIRTIO_MMIO_BASE +
+				      slot * CELLVM_VIRTIO_MMIO_SLOT_SIZE + 0x008,
+			      4, false, &v))
+		return 0;
+	return v;
+}
+
+/*
+ * Devices come from the config's list through the board's table: slots
+ * go by type in table order (blk, net, rng, console), then list order;
+ * every slot of the map can be used, one more is refused; types the
+ * table lacks, and a listed console, are refused.
+ */
+static void test_device_list(void **state)
+{
+	static struct cellvm_dev_cfg devs[CELLVM_VIRTIO_MMIO_SLOTS + 1];
+	char path[] = "/tmp/cellvm-test-vm-disk.XXXXXX";
+	struct cellvm_err err = { 0 };
+	struct fixture f;
+	unsigned i;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	devs[0].type = CELLVM_DEV_VIRTIO_RNG;
+	devs[1].type = CELLVM_DEV_VIRTIO_BLK;
+	devs[1].blk.path = path;
+	if (create_with(&f, devs, 2, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	assert_int_equal(slot_device_id(f.vm, 0), 2); /* block */
+	assert_int_equal(slot_device_id(f.vm, 1), 4); /* entropy */
+	assert_int_equal(slot_device_id(f.vm, 2), 0);
+	fixture_fini(&f);
+
+	/* All 32 slots (more than the old ABI's 16 devices). */
+	for (i = 0; i < CELLVM_VIRTIO_MMIO_SLOTS + 1; i++)
+		devs[i].type = CELLVM_DEV_VIRTIO_RNG;
+	if (create_with(&f, devs, CELLVM_VIRTIO_MMIO_SLOTS, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	assert_int_equal(slot_device_id(f.vm, CELLVM_VIRTIO_MMIO_SLOTS - 1), 4);
+	fixture_fini(&f);
+	assert_int_equal(create_with(&f, devs, CELLVM_VIRTIO_MMIO_SLOTS + 1,
+				     &err),
+			 -ENOSPC);
+	assert_string_equal(err.msg, "virtio-rng: the machine has 32 virtio-mmio slots, all in use");
+	fixture_fini(&f);
+
+	cellvm_err_clear(&err);
+	devs[1].type = CELLVM_DEV_VIRTIO_CONSOLE;
+	assert_int_equal(create_with(&f, devs, 2, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "device 1: virtio-console"));
+	fixture_fini(&f);
+	cellvm_err_clear(&err);
+	devs[1].type = (enum cellvm_dev_type)77;
+	assert_int_equal(create_with(&f, devs, 2, &err), -EINVAL);
+	assert_string_equal(err.msg, "device 1: unknown type 77");
+	fixture_fini(&f);
+	unlink(path);
+}
+
 static void test_system_events(void **state)
 {
 	static const struct {
@@ -379,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_boot_state),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_user_gic_on_bus),
+		cmocka_unit_test(test_device_list),
 		cmocka_unit_test(test_system_events),
 		cmocka_unit_test(test_two_vms),
 		cmocka_unit_test(test_create_errors),

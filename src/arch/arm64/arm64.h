@@ -145,4 +145,11 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 		    const struct arm64_fdt_cfg *cfg,
 		    struct cellvm_err *err) CELLVM_MUST_CHECK;
 
+/* ---- the board (machine.c, devices.c) ---- */
+struct cellvm_vm;
+
+/* Create the configured virtio devices in the virtio-mmio slots. */
+int arm64_virtio_setup(struct cellvm_vm *vm,
+		       struct cellvm_err *err) CELLVM_MUST_CHECK;
+
 #endif

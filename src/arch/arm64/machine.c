@@ -21,7 +21,6 @@
 #include "dev/boot_timer.h"
 #include "dev/gicv2.h"
 #include "dev/pl011.h"
-#include "dev/virtio_devices.h"
 
 struct arm64_machine {
 	enum cellvm_hv_irqchip_type gic_type; /* NONE: user GICv2 model */
@@ -219,7 +218,7 @@ static int setup_platform(struct cellvm_vm *vm, struct cellvm_err *err)
 	if (ret)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
 				      "boot timer: %s", strerror(-ret));
-	return virtio_devices_setup(vm, err);
+	return arm64_virtio_setup(vm, err);
 }
 
 static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
