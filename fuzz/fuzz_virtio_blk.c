@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/mem.h"
+#include "core/bus.h"
+#include "core/mem.h"
 #include "dev/virtio_blk.h"
 
 #define RAM_GPA 0x40000000ull

@@ -42,10 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/irq.h"
+#include "core/bus.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtio_mmio.h"
 
 /* The harness's own byte loops: no coverage feedback (it would only

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cellvm/cellvm.h"
-#include "cellvm/parse.h"
+#include "core/parse.h"
 #include "cli/cli.h"
 
 struct cli {
@@ -268,6 +268,36 @@ static int use_embedded(struct cli *c)
 	return 0;
 }
 
+/* The option that sets a struct cellvm_config member, for messages. */
+static const char *option_of(const char *field)
+{
+	static const struct {
+		const char *field, *option;
+	} map[] = {
+		{ "ncpus", "--cpus" },       { "mem_size", "--mem" },
+		{ "irqchip", "--irqchip" },  { "dump_dtb", "--dump-dtb" },
+		{ "devs", "--disk/--net/--rng" },
+	};
+	size_t i;
+
+	for (i = 0; field && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(field, map[i].field) == 0)
+			return map[i].option;
+	return NULL;
+}
+
+/* One line: the library's message, after the option it concerns. */
+static void print_err(const struct cellvm_err *err, int ret)
+{
+	const char *opt = option_of(err->field);
+
+	if (opt)
+		fprintf(stderr, "cellvm: %s: %s\n", opt, err->msg);
+	else
+		fprintf(stderr, "cellvm: %s\n",
+			err->msg[0] ? err->msg : strerror(-ret));
+}
+
 static int status_of_err(const struct cellvm_err *err)
 {
 	switch (err->cat) {
@@ -337,7 +367,7 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 
 	ret = cellvm_vm_create(&c->cfg, &vm, &err);
 	if (ret) {
-		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		print_err(&err, ret);
 		return status_of_err(&err);
 	}
 	if (c->cfg.dump_dtb) {
@@ -354,7 +384,7 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 	cellvm_vm_destroy(vm);
 	if (ret) {
 		term_restore();
-		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		print_err(&err, ret);
 		return status_of_err(&err);
 	}
 	return status_of_stop(*why);

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 
 static int valid_len(unsigned len)
 {

@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "cellvm/thread.h"
+#include "core/thread.h"
 #include "core/vm.h"
 
 #define HUGE_2M (2ULL << 20)
@@ -103,14 +103,14 @@ static int vm_check_config(const struct cellvm_config *cfg,
 				      "no board given, and backend %s names none",
 				      cfg->hv->name);
 	if (cfg->ncpus < 1 || cfg->ncpus > CELLVM_MAX_VCPUS)
-		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
-				      "--cpus %u: must be 1 to %u", cfg->ncpus,
-				      CELLVM_MAX_VCPUS);
+		return cellvm_err_set_field(err, "ncpus", CELLVM_E_USAGE, EINVAL,
+					    "%u vCPUs: must be 1 to %u",
+					    cfg->ncpus, CELLVM_MAX_VCPUS);
 	if (cfg->mem_size == 0 || cfg->mem_size % 4096)
-		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
-				      "--mem %" PRIu64
-				      ": must be a non-zero multiple of 4 KiB",
-				      cfg->mem_size);
+		return cellvm_err_set_field(err, "mem_size", CELLVM_E_USAGE,
+					    EINVAL,
+					    "%" PRIu64 " bytes of RAM: must be a non-zero multiple of 4 KiB",
+					    cfg->mem_size);
 	return 0;
 }
 
@@ -153,9 +153,9 @@ static int vm_create_vcpus(struct cellvm_vm *vm, struct cellvm_err *err)
 	int ret;
 
 	if (max > 0 && vm->cfg.ncpus > (unsigned)max)
-		return cellvm_err_set(err, CELLVM_E_HOST, EINVAL,
-				      "--cpus %u: the hypervisor allows at most %d",
-				      vm->cfg.ncpus, max);
+		return cellvm_err_set_field(err, "ncpus", CELLVM_E_HOST, EINVAL,
+					    "%u vCPUs: the hypervisor allows at most %d",
+					    vm->cfg.ncpus, max);
 	for (i = 0; i < vm->cfg.ncpus; i++) {
 		struct cellvm_vcpu *v = &vm->vcpu[i];
 

@@ -15,13 +15,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/cellvm.h"
-#include "cellvm/console.h"
+#include "core/console.h"
 #include "cellvm/hv.h"
-#include "cellvm/irq.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 
 /* Devices a VM owns: every bus window may be a device. */
 #define CELLVM_MAX_DEVICES CELLVM_BUS_MAX_DEVICES

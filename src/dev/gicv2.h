@@ -23,9 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
-#include "cellvm/irq.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
 
 #define GICV2_MAX_CPUS 8 /* GICD_TYPER.CPUNumber is 3 bits */

@@ -10,7 +10,7 @@
 #define CELLVM_DEV_VIRTIO_DEVICES_H
 
 #include "cellvm/cellvm.h"
-#include "cellvm/console.h"
+#include "core/console.h"
 #include "cellvm/err.h"
 #include "dev/virtio_mmio.h"
 

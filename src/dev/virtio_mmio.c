@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include "core/bytes.h"
-#include "cellvm/thread.h"
+#include "core/thread.h"
 #include "dev/virtio_mmio.h"
 
 /* Features every device gets from the transport. */

@@ -21,11 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
-#include "cellvm/irq.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtqueue.h"
 
 /* 4.2.2 MMIO Device Register Layout */

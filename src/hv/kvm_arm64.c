@@ -142,8 +142,9 @@ static int kvm_irqchip_create(struct cellvm_hv *hv,
 
 	if (desc->type == CELLVM_HV_IRQCHIP_NONE) {
 		if (ioctl(hv->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_USER_IRQ) <= 0)
-			return cellvm_err_set(err, CELLVM_E_HOST, ENODEV,
-					      "KVM lacks KVM_CAP_ARM_USER_IRQ: --irqchip=user unavailable");
+			return cellvm_err_set_field(err, "irqchip", CELLVM_E_HOST,
+						    ENODEV,
+						    "user-space irqchip: KVM lacks KVM_CAP_ARM_USER_IRQ");
 		hv->user_irq = true;
 		return 0;
 	}

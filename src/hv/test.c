@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Scripted test backend (include/cellvm/hv_test.h). It keeps everything in
+ * Scripted test backend (src/hv/test.h). It keeps everything in
  * the backend VM object, so several test VMs can coexist in one process.
  */
 #include <errno.h>
@@ -10,7 +10,7 @@
 
 #include "cellvm/arm64.h"
 #include "cellvm/cellvm.h"
-#include "cellvm/hv_test.h"
+#include "hv/test.h"
 
 struct cellvm_hv_vcpu {
 	struct cellvm_hv *hv;

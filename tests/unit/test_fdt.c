@@ -17,7 +17,7 @@
 #include <libfdt.h>
 
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 #define BUF_SIZE ARM64_FDT_GEN_ROOM
 #define MAX_CPUS 123

@@ -12,8 +12,8 @@
 
 #include <libfdt.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/layout.h"
+#include "core/bus.h"
+#include "arch/arm64/memmap.h"
 #include "dev/gicv2.h"
 
 #define CTLR_ENABLE GICD_CTLR_ENABLE_GRP0 /* = GICC_CTLR_ENABLE_GRP0 */

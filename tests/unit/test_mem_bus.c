@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/mem.h"
+#include "core/bus.h"
+#include "core/mem.h"
 
 static uint8_t ram[4096];
 

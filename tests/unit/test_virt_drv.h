@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/irq.h"
+#include "core/bus.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtio_mmio.h"
 
 #define DRV_RAM_GPA 0x40000000ull

@@ -19,8 +19,8 @@
 
 #include "cellvm/arm64.h"
 #include "cellvm/cellvm.h"
-#include "cellvm/hv_test.h"
-#include "cellvm/layout.h"
+#include "hv/test.h"
+#include "arch/arm64/memmap.h"
 #include "core/vm.h"
 
 #define KERNEL_SIZE (1u << 20)
@@ -316,6 +316,7 @@ static void test_device_list(void **state)
 				     &err),
 			 -ENOSPC);
 	assert_string_equal(err.msg, "virtio-rng: the machine has 32 virtio-mmio slots, all in use");
+	assert_string_equal(err.field, "devs");
 	fixture_fini(&f);
 
 	cellvm_err_clear(&err);
@@ -427,7 +428,10 @@ static void test_create_errors(void **state)
 	cfg.ncpus = CELLVM_HV_TEST_MAX_VCPUS + 1;
 	assert_int_not_equal(cellvm_vm_create(&cfg, &vm, &err), 0);
 	assert_int_equal(err.cat, CELLVM_E_HOST);
-	assert_non_null(strstr(err.msg, "at most"));
+	/* Library texts name the thing and the value, and the config
+	 * field for a front end's own option; never a CLI flag. */
+	assert_string_equal(err.msg, "9 vCPUs: the hypervisor allows at most 8");
+	assert_string_equal(err.field, "ncpus");
 	/* A kernel that does not fit in RAM: an image error. */
 	cellvm_err_clear(&err);
 	cfg.ncpus = 1;
@@ -439,6 +443,10 @@ static void test_create_errors(void **state)
 	cfg.mem_size = (64ULL << 20) + 1;
 	assert_int_not_equal(cellvm_vm_create(&cfg, &vm, &err), 0);
 	assert_int_equal(err.cat, CELLVM_E_USAGE);
+	assert_string_equal(err.field, "mem_size");
+	assert_string_equal(err.msg, "67108865 bytes of RAM: must be a non-zero multiple of 4 KiB");
+	cellvm_err_clear(&err);
+	assert_null(err.field);
 	/* No board in the config and none from the backend. */
 	{
 		struct cellvm_hv_ops boardless = cellvm_hv_test_ops;

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
 
 #define ARM64_SZ_4K 0x1000ULL

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The arm64 virt board's virtio devices: the device table and the
- * virtio-mmio slots (include/cellvm/layout.h), one window and one SPI per
+ * virtio-mmio slots (src/arch/arm64/memmap.h), one window and one SPI per
  * device. Devices are created by type in table order, and within a type
  * in the order of the configuration's list, so the guest sees the same
  * slots for the same configuration. Queue notifications reach a device's
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 #include "core/vm.h"
 #include "dev/virtio_devices.h"
 
@@ -56,7 +56,7 @@ static int add_device(struct cellvm_vm *vm, const struct virtio_dev_type *type,
 	int ret;
 
 	if (*slot >= CELLVM_VIRTIO_MMIO_SLOTS)
-		return cellvm_err_set(err, CELLVM_E_USAGE, ENOSPC,
+		return cellvm_err_set_field(err, "devs", CELLVM_E_USAGE, ENOSPC,
 				      "%s: the machine has %d virtio-mmio slots, all in use",
 				      type->name, CELLVM_VIRTIO_MMIO_SLOTS);
 	env = (struct virtio_dev_env){
@@ -95,14 +95,14 @@ static int check_list(const struct cellvm_config *cfg, struct cellvm_err *err)
 		enum cellvm_dev_type type = cfg->devs[i].type;
 
 		if (type == CELLVM_DEV_VIRTIO_CONSOLE)
-			return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
+			return cellvm_err_set_field(err, "devs", CELLVM_E_USAGE, EINVAL,
 					      "device %u: virtio-console is chosen by the console setting, not listed",
 					      i);
 		for (k = 0; k < NR_TYPES; k++)
 			if (virtio_types[k]->type == type)
 				break;
 		if (k == NR_TYPES)
-			return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
+			return cellvm_err_set_field(err, "devs", CELLVM_E_USAGE, EINVAL,
 					      "device %u: unknown type %d", i,
 					      (int)type);
 	}

@@ -58,7 +58,7 @@
 
 #include "core/bytes.h"
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 /* The phandles we give out; devices see them in struct cellvm_fdt_ctx. */
 #define PHANDLE_GIC 1

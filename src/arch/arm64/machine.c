@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The arm64 machine: QEMU virt's layout (include/cellvm/layout.h), an
+ * The arm64 machine: QEMU virt's layout (src/arch/arm64/memmap.h), an
  * interrupt controller (in-kernel GICv3 or GICv2, or cellvm's own GICv2
  * model), a PL011, the boot timer, and the boot protocol of the kernel's
  * Documentation/arch/arm64/booting.rst.
@@ -15,7 +15,7 @@
 #include "arch/arm64/arm64.h"
 #include "arch/arm64/pe.h"
 #include "cellvm/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 #include "core/loader.h"
 #include "core/vm.h"
 #include "dev/boot_timer.h"
@@ -82,9 +82,9 @@ static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
 	int ret;
 
 	if (vm->ncpus > GICV2_MAX_CPUS)
-		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
-				      "--irqchip=user: GICv2 supports at most %d vCPUs, not %u",
-				      GICV2_MAX_CPUS, vm->ncpus);
+		return cellvm_err_set_field(err, "irqchip", CELLVM_E_USAGE, EINVAL,
+					    "%u vCPUs: the user-space GICv2 supports at most %d",
+					    vm->ncpus, GICV2_MAX_CPUS);
 	ret = vm->hv_ops->irqchip_create(vm->hv, &none, err);
 	if (ret)
 		return ret;
@@ -151,9 +151,9 @@ static int setup_irqchip(struct cellvm_vm *vm, struct cellvm_err *err)
 	}
 	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO)
 		return setup_user_gic(vm, err);
-	return cellvm_err_set(err, CELLVM_E_HOST, ENODEV,
-			      "--irqchip=kernel: the hypervisor offers no in-kernel GICv3 or GICv2 for %u vCPUs",
-			      vm->ncpus);
+	return cellvm_err_set_field(err, "irqchip", CELLVM_E_HOST, ENODEV,
+				    "in-kernel irqchip: the hypervisor offers no GICv3 or GICv2 for %u vCPUs",
+				    vm->ncpus);
 }
 
 /* ---- platform devices ----------------------------------------------- */
@@ -357,14 +357,15 @@ static int dump_dtb(struct cellvm_vm *vm, struct cellvm_err *err)
 				      "no device tree to dump");
 	f = fopen(vm->cfg.dump_dtb, "wbe");
 	if (!f)
-		return cellvm_err_set(err, CELLVM_E_IO, errno, "--dump-dtb %s: %s",
-				      vm->cfg.dump_dtb, strerror(errno));
+		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, errno,
+					    "device tree file %s: %s",
+					    vm->cfg.dump_dtb, strerror(errno));
 	ok = fwrite(fdt, 1, len, f) == len;
 	ok = (fclose(f) == 0) && ok;
 	if (!ok)
-		return cellvm_err_set(err, CELLVM_E_IO, EIO,
-				      "--dump-dtb %s: write failed",
-				      vm->cfg.dump_dtb);
+		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, EIO,
+					    "device tree file %s: write failed",
+					    vm->cfg.dump_dtb);
 	return 0;
 }
 

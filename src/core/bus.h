@@ -10,12 +10,12 @@
  * Each device also writes its own device-tree node through fdt_node(); the
  * device-tree builder walks the bus (kvmtool's pattern).
  */
-#ifndef CELLVM_BUS_H
-#define CELLVM_BUS_H
+#ifndef CELLVM_CORE_BUS_H
+#define CELLVM_CORE_BUS_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 #define CELLVM_BUS_MAX_DEVICES 64
 

@@ -11,12 +11,12 @@
  * Escape sequences on input (as QEMU's): Ctrl-A x quits, Ctrl-A Ctrl-A sends
  * one Ctrl-A.
  */
-#ifndef CELLVM_CONSOLE_H
-#define CELLVM_CONSOLE_H
+#ifndef CELLVM_CORE_CONSOLE_H
+#define CELLVM_CORE_CONSOLE_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 struct cellvm_console;
 
