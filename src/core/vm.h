@@ -15,12 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/bus.h"
 #include "cellvm/cellvm.h"
-#include "core/console.h"
 #include "cellvm/hv.h"
-#include "core/irq.h"
 #include "cellvm/log.h"
+#include "core/bus.h"
+#include "core/console.h"
+#include "core/irq.h"
 #include "core/mem.h"
 
 /* Devices a VM owns: every bus window may be a device. */
