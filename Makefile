@@ -32,7 +32,7 @@ COMMON_CFLAGS := -std=gnu11 -Iinclude -Isrc $(WARN) -D_GNU_SOURCE
 
 # Portable sources: everything but the KVM backend and the command.
 PORTABLE_SRCS := $(wildcard src/core/*.c src/dev/*.c src/arch/arm64/*.c) src/hv/test.c
-ARM64_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c $(wildcard src/cli/*.c)
+ARM64_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c src/hv/kvm_arm64.c $(wildcard src/cli/*.c)
 HEADERS := $(wildcard include/cellvm/*.h src/*/*.h src/arch/arm64/*.h)
 
 # ---- host (unit test) build ------------------------------------------------
@@ -175,8 +175,12 @@ check-headers: | $(HOST_STAMP)
 		$(HOST_CC) -std=gnu11 -Iinclude $(WARN) -fsyntax-only -x c - || exit 1; \
 	done; echo "headers: each public header compiles on its own"
 
-# The whole suite: headers, unit tests (ASan+UBSan), fuzzers, end-to-end.
-test: check-headers unit fuzz e2e
+# The include graph points down only (tests/check-layers).
+.PHONY: check-layers
+check-layers: ; @tests/check-layers
+
+# The whole suite: headers, layers, unit tests (ASan+UBSan), fuzzers, end-to-end.
+test: check-headers check-layers unit fuzz e2e
 
 clean:
 	rm -rf build/host build/fuzz build/arm64 build/guest
