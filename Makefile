@@ -35,6 +35,27 @@ PORTABLE_SRCS := $(wildcard src/core/*.c src/dev/*.c src/arch/arm64/*.c) src/hv/
 ARM64_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c src/hv/kvm_arm64.c $(wildcard src/cli/*.c)
 HEADERS := $(wildcard include/cellvm/*.h src/*/*.h src/arch/arm64/*.h)
 
+# ---- the virtio test driver and ring oracle (tests/lib/) -------------------
+# One compiled copy per build, linked into the unit tests and the fuzzers.
+TLIB_SRCS := $(wildcard tests/lib/*.c)
+TLIB_DEPS := $(HEADERS) $(wildcard tests/lib/*.h)
+HOST_TLIB := build/host/libvdrv.a
+FUZZ_TLIB := build/fuzz/libvdrv.a
+
+build/host/tlib/%.o: tests/lib/%.c $(TLIB_DEPS) | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/lib -c $< -o $@
+build/fuzz/tlib/%.o: tests/lib/%.c $(TLIB_DEPS) | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/lib -c $< -o $@
+$(HOST_TLIB): $(patsubst tests/lib/%.c,build/host/tlib/%.o,$(TLIB_SRCS))
+$(FUZZ_TLIB): $(patsubst tests/lib/%.c,build/fuzz/tlib/%.o,$(TLIB_SRCS))
+$(HOST_TLIB) $(FUZZ_TLIB):
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
 # ---- host (unit test) build ------------------------------------------------
 HOST_CC ?= gcc
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -52,10 +73,10 @@ build/host/libcellvm.a: $(HOST_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/host/libcellvm.a
+build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -78,10 +99,10 @@ build/fuzz/libcellvm.a: $(FUZZ_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) build/fuzz/libcellvm.a
+build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_TLIB) build/fuzz/libcellvm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcellvm.a -lfdt -lpthread -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm.a -lfdt -lpthread -o $@
 
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)

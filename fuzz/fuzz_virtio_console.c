@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz virtio-console (virtio 1.2, 5.3) behind the MMIO transport, with
- * the hostile driver of fuzz_virtio_common.h.
+ * the hostile driver of tests/lib/virtio_oracle.h.
  *
  * Transmit (queue 1): chains of any shape go to the tx callback. Every
  * piece it gets must point into guest RAM, and (while the layout is
@@ -15,8 +15,10 @@
  * Plus the common checks: RAM written only in used rings and writable
  * buffers, used rings bounded by what was made available.
  */
+#include <stdlib.h>
+
 #include "dev/virtio_console.h"
-#include "fuzz_virtio_common.h"
+#include "virtio_oracle.h"
 
 #define CON_RXQ 0
 #define CON_TXQ 1
@@ -71,12 +73,12 @@ static void con_tx(void *opaque, const uint8_t *buf, size_t len)
 	uint16_t idx;
 
 	if (p < ram || len > FZ_RAM_SIZE || p - ram > FZ_RAM_SIZE - len)
-		fz_fail("tx: %zu bytes from outside guest RAM", len);
+		fz_fail(f, "tx: %zu bytes from outside guest RAM", len);
 	if (!f->stable || !fq->live)
 		return;
 	/* The chain being sent is completed after the callback: it will
 	 * be the used element after those published so far. */
-	idx = fz_get16(f, (uint32_t)(fq->used - FZ_RAM_GPA) + FZ_USED_IDX);
+	idx = fz_get16(f, (uint32_t)(fq->used - FZ_RAM_GPA) + DRV_USED_IDX);
 	piece_add(c, (uint32_t)(buf - f->ram), (uint32_t)len,
 		  fq->used_total + (uint16_t)(idx - fq->used_seen));
 }
@@ -117,10 +119,10 @@ static void tx_match_seg(struct fz *f, void *ctx, uint32_t off, uint32_t len,
 		return;
 	while (len) {
 		if (m->p == m->end)
-			fz_fail("tx: chain sent short of its buffers");
+			fz_fail(f, "tx: chain sent short of its buffers");
 		n = m->p->len - m->ppos < len ? m->p->len - m->ppos : len;
 		if (m->p->off + m->ppos != off)
-			fz_fail("tx: sent RAM %#x, buffer is at %#x",
+			fz_fail(f, "tx: sent RAM %#x, buffer is at %#x",
 				m->p->off + m->ppos, off);
 		off += n;
 		len -= n;
@@ -142,7 +144,7 @@ static void con_tx_used(struct fz *f, uint32_t first, const struct fz_used *u,
 
 	for (i = 0; i < n; i++) {
 		if (u[i].len)
-			fz_fail("tx: used len %u, nothing was written",
+			fz_fail(f, "tx: used len %u, nothing was written",
 				u[i].len);
 		for (stop = next;
 		     stop < c->npieces && c->piece[stop].elem == first + i;
@@ -154,12 +156,12 @@ static void con_tx_used(struct fz *f, uint32_t first, const struct fz_used *u,
 				       .end = c->piece + stop };
 		fz_walk(f, CON_TXQ, u[i].id, tx_match_seg, &m);
 		if (m.p != m.end || m.ppos)
-			fz_fail("tx: chain %u sent more than its buffers",
+			fz_fail(f, "tx: chain %u sent more than its buffers",
 				u[i].id);
 		next = stop;
 	}
 	if (next != c->npieces)
-		fz_fail("tx: sent for a chain that was not completed");
+		fz_fail(f, "tx: sent for a chain that was not completed");
 	c->npieces = 0;
 }
 
@@ -185,7 +187,7 @@ static void con_used(struct fz *f, unsigned q, uint32_t first,
 	}
 	for (i = 0; i < n; i++) {
 		if (u[i].len && !c->rx_data)
-			fz_fail("rx: %u bytes written with no input",
+			fz_fail(f, "rx: %u bytes written with no input",
 				u[i].len);
 		c->rx_pos += u[i].len;
 	}
@@ -209,10 +211,10 @@ static void con_receive(struct fz *f, unsigned q, uint8_t arg, uint8_t extra)
 	done = virtio_console_receive(virtio_mmio_device(f->t), c->rx_buf,
 				      len);
 	if (done > len)
-		fz_fail("rx: took %zu of %zu bytes", done, len);
+		fz_fail(f, "rx: took %zu of %zu bytes", done, len);
 	fz_check(f);
 	if (f->stable && c->rx_pos != done)
-		fz_fail("rx: took %zu bytes, used elements hold %zu", done,
+		fz_fail(f, "rx: took %zu bytes, used elements hold %zu", done,
 			c->rx_pos);
 	c->rx_data = NULL;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz virtio-net (virtio 1.2, 5.1) behind the MMIO transport, with the
- * hostile driver of fuzz_virtio_common.h. A SOCK_DGRAM socketpair stands
+ * hostile driver of tests/lib/virtio_oracle.h. A SOCK_DGRAM socketpair stands
  * in for the TAP (virtio_net_params.has_fd): the device holds sv[0], the
  * harness plays the host network on sv[1].
  *
@@ -18,11 +18,13 @@
  * buffers, used rings bounded by what was made available.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "dev/virtio_net.h"
-#include "fuzz_virtio_common.h"
+#include "virtio_oracle.h"
 
 #define NET_RXQ 0
 #define NET_TXQ 1
@@ -113,7 +115,7 @@ static void net_rx_used(struct fz *f, const struct fz_used *u, unsigned k)
 		if (!u[i].len)
 			continue;
 		if (u[i].len < NET_HDR)
-			fz_fail("rx: used len %u < header", u[i].len);
+			fz_fail(f, "rx: used len %u < header", u[i].len);
 		got = u[i].len - NET_HDR;
 		while (n->matched < n->nsent &&
 		       (n->sent[n->matched] < NET_MAX_FRAME
@@ -121,7 +123,7 @@ static void net_rx_used(struct fz *f, const struct fz_used *u, unsigned k)
 				: NET_MAX_FRAME) != got)
 			n->matched++;
 		if (n->matched == n->nsent)
-			fz_fail("rx: %u-byte frame never sent", got);
+			fz_fail(f, "rx: %u-byte frame never sent", got);
 		n->rx_frame[i] = n->sent[n->matched++];
 	}
 	if (f->exact)
@@ -143,7 +145,7 @@ static void net_tx_used(struct fz *f, const struct fz_used *u, unsigned k)
 			 MSG_DONTWAIT)) >= 0) {
 		if (!f->exact) {
 			if (i++ == k)
-				fz_fail("tx: more frames than chains");
+				fz_fail(f, "tx: more frames than chains");
 			continue;
 		}
 		for (; i < k; i++) {
@@ -155,7 +157,7 @@ static void net_tx_used(struct fz *f, const struct fz_used *u, unsigned k)
 				break;
 		}
 		if (i++ == k)
-			fz_fail("tx: a %zd-byte frame from no completed chain",
+			fz_fail(f, "tx: a %zd-byte frame from no completed chain",
 				r);
 	}
 }
@@ -171,7 +173,7 @@ static void net_used(struct fz *f, unsigned q, uint32_t first,
 	}
 	for (i = 0; i < k; i++)
 		if (u[i].len)
-			fz_fail("tx: used len %u, nothing was written",
+			fz_fail(f, "tx: used len %u, nothing was written",
 				u[i].len);
 	net_tx_used(f, u, k);
 }
@@ -183,7 +185,7 @@ static void net_settle(struct fz *f)
 
 	while (recv(n->sv[1], n->frame, sizeof(n->frame), MSG_DONTWAIT) >= 0)
 		if (f->stable)
-			fz_fail("tx: a frame while the transmit queue is "
+			fz_fail(f, "tx: a frame while the transmit queue is "
 				"not live");
 }
 

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz virtio-rng (virtio 1.2, 5.4) behind the MMIO transport, with the
- * hostile driver of fuzz_virtio_common.h: chains of any shape, readable
+ * hostile driver of tests/lib/virtio_oracle.h: chains of any shape, readable
  * and writable buffers mixed, indirect tables, rings anywhere. Besides
  * the common checks (RAM written only in used rings and device-writable
  * buffers, used ring bounded by what was made available), each completed
  * request reports either nothing (a rejected chain) or exactly what the
  * device promises to fill: all the writable bytes, up to 64 KiB.
  */
+#include <stdlib.h>
+
 #include "dev/virtio_rng.h"
-#include "fuzz_virtio_common.h"
+#include "virtio_oracle.h"
 
 /* virtio_rng.c fills at most this much per chain (RNG_MAX_PER_CHAIN). */
 #define RNG_FILL_MAX 65536u
@@ -33,7 +35,7 @@ static void rng_used(struct fz *f, unsigned q, uint32_t first,
 		if (want > RNG_FILL_MAX)
 			want = RNG_FILL_MAX;
 		if (u[i].len && u[i].len != want)
-			fz_fail("rng chain %u: used len %u, %llu writable",
+			fz_fail(f, "rng chain %u: used len %u, %llu writable",
 				u[i].id, u[i].len, (unsigned long long)want);
 	}
 }

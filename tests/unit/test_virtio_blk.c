@@ -12,10 +12,15 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <endian.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "dev/virtio_blk.h"
-#include "test_virt_drv.h"
+#include "virtio_drv.h"
 
 #define QSIZE 32
 #define DISK_SECTORS 2048u /* 1 MiB */
@@ -107,7 +112,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	virtio_mmio_destroy(f->t);
+	drv_destroy(f->t);
 	close(f->fd);
 	unlink(f->path);
 	drv_free(f->d);
@@ -131,8 +136,8 @@ static void put_hdr(struct fx *f, uint32_t type, uint64_t sector)
 static uint32_t submit(struct fx *f, const struct drv_buf *b, unsigned n)
 {
 	drv_chain(f->d, 0, b, n);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), (uint16_t)(f->used + 1));
 	return drv_used_len(f->d, 0, f->used++);
 }
@@ -163,25 +168,25 @@ static void test_config(void **state)
 	struct fx *f = *state;
 	uint64_t cap;
 
-	cap = mmio_rn(f->d, VIRTIO_MMIO_CONFIG, 8);
+	cap = drv_readn(f->d, VIRTIO_MMIO_CONFIG, 8);
 	assert_int_equal(cap, DISK_SECTORS);
 	/* the driver reads 64-bit fields as two 32-bit halves, or bytes */
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG, 4), DISK_SECTORS);
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 4, 4), 0);
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 1, 1),
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG, 4), DISK_SECTORS);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 4, 4), 0);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 1, 1),
 			 DISK_SECTORS >> 8);
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 12, 4), 254);
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 20, 4), 512);
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 56, 1), 1);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 12, 4), 254);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 20, 4), 512);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 56, 1), 1);
 	/* past the end: zero */
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 60, 4), 0);
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES) &
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 60, 4), 0);
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES) &
 				 (1u << F_RO | 1u << F_FLUSH |
 				  1u << F_DISCARD | 1u << F_WRITE_ZEROES),
 			 1u << F_FLUSH | 1u << F_DISCARD |
 				 1u << F_WRITE_ZEROES);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
 }
 
 static void check_data(struct fx *f, uint64_t gpa, uint64_t off, size_t len)
@@ -407,8 +412,8 @@ static void test_readonly(void **state)
 	struct fx *f = *state;
 	uint8_t back[4];
 
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES) &
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES) &
 				 (1u << F_RO | 1u << F_DISCARD |
 				  1u << F_WRITE_ZEROES),
 			 1u << F_RO);

@@ -9,10 +9,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <endian.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "dev/virtio_console.h"
-#include "test_virt_drv.h"
+#include "virtio_drv.h"
 
 #define QSIZE 8
 #define RXQ 0
@@ -62,7 +67,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	virtio_mmio_destroy(f->t);
+	drv_destroy(f->t);
 	drv_free(f->d);
 	free(f);
 	return 0;
@@ -74,22 +79,22 @@ static void start(struct fx *f)
 			 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				 VIRTIO_STATUS_FEATURES_OK |
 				 VIRTIO_STATUS_DRIVER_OK);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	assert_int_equal(drv_serve(f->t), 0);
 }
 
 static void test_ids(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_ID),
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_ID),
 			 VIRTIO_ID_CONSOLE);
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	/* no SIZE, MULTIPORT, EMERG_WRITE */
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES) & 7, 0);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_SEL, 1);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_SEL, 2);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES) & 7, 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_SEL, 1);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 }
 
 static void test_tx(void **state)
@@ -102,8 +107,8 @@ static void test_tx(void **state)
 	memcpy(drv_ptr(f->d, a), "hello ", 6);
 	memcpy(drv_ptr(f->d, b), "world\n", 6);
 	drv_chain(f->d, TXQ, bufs, 2);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(f->out_len, 12);
 	assert_memory_equal(f->out, "hello world\n", 12);
 	assert_int_equal(drv_used_idx(f->d, TXQ), 1);
@@ -132,8 +137,8 @@ static void test_rx_backpressure(void **state)
 	assert_int_equal(f->rx_ready_calls, 0);
 	post_rx(f, a, 4);
 	post_rx(f, b, 4);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(f->rx_ready_calls, 1);
 	assert_int_equal(port.receive(port.opaque,
 				      (const uint8_t *)"hello world", 11),
@@ -145,11 +150,11 @@ static void test_rx_backpressure(void **state)
 	assert_true(f->d->edges >= 1);
 	/* the guest posts one more: the console hears about it once */
 	post_rx(f, c, 8);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(f->rx_ready_calls, 2);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(f->rx_ready_calls, 2);
 	assert_int_equal(port.receive(port.opaque, (const uint8_t *)"rld", 3),
 			 3);
@@ -174,7 +179,7 @@ static void test_rx_bad_buffers(void **state)
 	assert_int_equal(drv_used_len(f->d, RXQ, 0), 0);
 	assert_int_equal(drv_used_len(f->d, RXQ, 1), 2);
 	/* reset: nothing taken any more */
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, 0);
 	post_rx(f, a, 8);
 	assert_int_equal(virtio_console_receive(virtio_mmio_device(f->t), (const uint8_t *)"ab",
 						2),

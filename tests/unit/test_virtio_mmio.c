@@ -16,10 +16,15 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <endian.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "dev/virtio_rng.h"
-#include "test_virt_drv.h"
+#include "virtio_drv.h"
 
 #define QSIZE 16
 #define ALL_OK                                                              \
@@ -67,7 +72,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	virtio_mmio_destroy(f->t);
+	drv_destroy(f->t);
 	drv_free(f->d);
 	free(f);
 	return 0;
@@ -77,23 +82,23 @@ static void test_ids(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_VERSION), 2);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_VENDOR_ID),
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_VENDOR_ID),
 			 VIRTIO_MMIO_VENDOR);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_SEL, 1); /* rng has one queue */
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_SEL, 1); /* rng has one queue */
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
 	/* unknown register: zero, and a (rate-limited) log line */
-	assert_int_equal(mmio_r(f->d, 0x0e0), 0);
+	assert_int_equal(drv_read(f->d, 0x0e0), 0);
 	assert_true(f->d->log_lines > 0);
 	/* 32-bit only: a byte read of the magic is refused */
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_MAGIC_VALUE, 1), 0);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_MAGIC_VALUE, 1), 0);
 	/* rng has no configuration space */
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG, 4), 0);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG, 4), 0);
 }
 
 static void test_features(void **state)
@@ -102,45 +107,45 @@ static void test_features(void **state)
 	uint32_t lo, hi;
 	const uint32_t ack = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	lo = mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES);
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	hi = mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES);
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	lo = drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES);
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	hi = drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES);
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES), 0);
 	assert_int_equal(hi, 1); /* VERSION_1 */
 	assert_int_equal(lo, (1u << VIRTIO_F_EVENT_IDX) |
 				     (1u << VIRTIO_F_INDIRECT_DESC));
 
 	/* legacy driver (no VERSION_1): FEATURES_OK does not stick */
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ack);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES, lo);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_FEATURES_OK);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_STATUS), ack);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ack);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES, lo);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_STATUS), ack);
 	/* DRIVER_OK without FEATURES_OK is not taken either */
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_DRIVER_OK);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_STATUS), ack);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_STATUS), ack);
 
 	/* a feature we never offered */
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES, lo | 1u << 3);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_FEATURES_OK);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_STATUS), ack);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES, lo | 1u << 3);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_STATUS), ack);
 
 	/* a proper subset with VERSION_1 */
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES,
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES,
 	       1u << VIRTIO_F_INDIRECT_DESC);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_FEATURES_OK);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_STATUS),
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ack | VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_STATUS),
 			 ack | VIRTIO_STATUS_FEATURES_OK);
 	assert_int_equal(virtio_mmio_features(f->t),
 			 VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 				 VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC));
 	/* frozen after FEATURES_OK */
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES, 0);
 	assert_int_equal(virtio_mmio_features(f->t),
 			 VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 				 VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC));
@@ -152,14 +157,14 @@ static void test_reset(void **state)
 
 	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
 			 ALL_OK);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_READY), 1);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_NUM), QSIZE);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_READY), 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_NUM), 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_READY), 1);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_NUM), QSIZE);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_NUM), 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
 	assert_int_equal(virtio_mmio_features(f->t), 0);
 	/* and it comes up again */
 	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
@@ -170,24 +175,24 @@ static void test_reset(void **state)
 static uint32_t try_queue(struct fx *f, uint32_t num, uint64_t desc,
 			  uint64_t avail, uint64_t used)
 {
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS,
+	drv_write(f->d, VIRTIO_MMIO_STATUS, 0);
+	drv_write(f->d, VIRTIO_MMIO_STATUS,
 	       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mmio_w(f->d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS,
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	drv_write(f->d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	drv_write(f->d, VIRTIO_MMIO_STATUS,
 	       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 		       VIRTIO_STATUS_FEATURES_OK);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NUM, num);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
-	return mmio_r(f->d, VIRTIO_MMIO_QUEUE_READY);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NUM, num);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
+	return drv_read(f->d, VIRTIO_MMIO_QUEUE_READY);
 }
 
 static void test_queue_refused(void **state)
@@ -201,21 +206,21 @@ static void test_queue_refused(void **state)
 		assert_int_equal(try_queue(f, bad[i], q, q + 0x1000,
 					   q + 0x2000),
 				 0);
-		assert_true(mmio_r(f->d, VIRTIO_MMIO_STATUS) &
+		assert_true(drv_read(f->d, VIRTIO_MMIO_STATUS) &
 			    VIRTIO_STATUS_NEEDS_RESET);
 	}
 	assert_int_equal(try_queue(f, 256, q, q + 0x1000, q + 0x2000), 1);
-	assert_false(mmio_r(f->d, VIRTIO_MMIO_STATUS) &
+	assert_false(drv_read(f->d, VIRTIO_MMIO_STATUS) &
 		     VIRTIO_STATUS_NEEDS_RESET);
 	assert_int_equal(try_queue(f, 8, 0x1000, q + 0x1000, q + 0x2000), 0);
 	assert_int_equal(try_queue(f, 8, q + 4, q + 0x1000, q + 0x2000), 0);
 	assert_int_equal(try_queue(f, 8, q, 0xffffffffffffffffull, q), 0);
 
 	/* before FEATURES_OK */
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NUM, 8);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_QUEUE_READY), 0);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NUM, 8);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_QUEUE_READY), 0);
 }
 
 static uint64_t eventfd_count(int fd)
@@ -244,21 +249,21 @@ static void test_notify_and_interrupt(void **state)
 	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
 			 ALL_OK);
 	eventfd_count(nfd); /* DRIVER_OK kicks the worker */
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_int_equal(eventfd_count(nfd), 1);
 	assert_int_equal(eventfd_count(nfd), 0);
 
 	rng_buf(f, 64);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 1);
 	assert_int_equal(drv_used_len(f->d, 0, 0), 64);
 	assert_memory_not_equal(drv_ptr(f->d, f->buf), zero, 64);
 	assert_int_equal(f->d->edges, 1);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_INTERRUPT_STATUS),
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_INTERRUPT_STATUS),
 			 VIRTIO_MMIO_INT_VRING);
-	mmio_w(f->d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	drv_write(f->d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 
 	/* A device-readable buffer gets nothing written. */
 	{
@@ -266,14 +271,14 @@ static void test_notify_and_interrupt(void **state)
 
 		drv_chain(f->d, 0, &b, 1);
 	}
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 2);
 	assert_int_equal(drv_used_len(f->d, 0, 1), 0);
 
 	/* Without a notification nothing happens. */
 	rng_buf(f, 8);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 2);
 }
 
@@ -287,11 +292,11 @@ static void test_before_driver_ok(void **state)
 			 1);
 	drv_layout(f->d, 0, QSIZE);
 	rng_buf(f, 16);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 0);
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ALL_OK);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ALL_OK);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 1);
 }
 
@@ -303,27 +308,27 @@ static void test_broken_ring(void **state)
 	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
 			 ALL_OK);
 	drv_put16(f->d, q->avail + 2, QSIZE + 5);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
-	assert_true(mmio_r(f->d, VIRTIO_MMIO_STATUS) &
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
+	assert_true(drv_read(f->d, VIRTIO_MMIO_STATUS) &
 		    VIRTIO_STATUS_NEEDS_RESET);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_INTERRUPT_STATUS),
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_INTERRUPT_STATUS),
 			 VIRTIO_MMIO_INT_CONFIG);
 	assert_int_equal(f->d->edges, 1);
 	/* the driver cannot clear it, and nothing is processed */
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, ALL_OK);
-	assert_true(mmio_r(f->d, VIRTIO_MMIO_STATUS) &
+	drv_write(f->d, VIRTIO_MMIO_STATUS, ALL_OK);
+	assert_true(drv_read(f->d, VIRTIO_MMIO_STATUS) &
 		    VIRTIO_STATUS_NEEDS_RESET);
 	drv_put16(f->d, q->avail + 2, 1);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 0);
 	/* reset brings it back */
 	assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
 			 ALL_OK);
 	rng_buf(f, 4);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 1);
 }
 
@@ -340,14 +345,14 @@ static void test_bad_chain_dropped(void **state)
 	drv_publish(f->d, 0, 5);
 	q->next_desc = 6;
 	rng_buf(f, 8);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, 0), 2);
 	assert_int_equal(drv_used_id(f->d, 0, 0), 5);
 	assert_int_equal(drv_used_len(f->d, 0, 0), 0);
 	assert_int_equal(drv_used_id(f->d, 0, 1), 6);
 	assert_int_equal(drv_used_len(f->d, 0, 1), 8);
-	assert_false(mmio_r(f->d, VIRTIO_MMIO_STATUS) &
+	assert_false(drv_read(f->d, VIRTIO_MMIO_STATUS) &
 		     VIRTIO_STATUS_NEEDS_RESET);
 }
 
@@ -376,8 +381,8 @@ static void test_stale_completion(void **state)
 	virtio_mmio_lock(f->t);
 	assert_int_equal(virtio_mmio_pop(f->t, 0, c, &gen), 1);
 	virtio_mmio_unlock(f->t);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_READY, 0);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_READY, 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_READY, 1);
 	virtio_mmio_lock(f->t);
 	virtio_mmio_push(f->t, 0, c->head, 8, gen);
 	virtio_mmio_unlock(f->t);
@@ -444,7 +449,7 @@ static void test_worker_fast_paths(void **state)
 	/* and it restarts */
 	assert_int_equal(virtio_mmio_start(f->t, &err), 0);
 	rng_buf(f, 32);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_true(wait_used(f->d, 2));
 }
 
@@ -464,11 +469,11 @@ static void test_reset_race(void **state)
 				 ALL_OK);
 		for (j = 0; j < 4; j++)
 			rng_buf(f, 512);
-		mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 		if (i % 8 == 0)
 			assert_true(wait_used(f->d, 4));
 	}
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, 0);
 	virtio_mmio_stop(f->t);
 }
 
@@ -505,11 +510,11 @@ static void test_three_queues(void **state)
 	assert_int_equal(virtio_mmio_create(&p, &ops, &dev, &t, &err), 0);
 	assert_int_equal(virtio_mmio_attach(t, p.bus, &err), 0);
 	for (q = 0; q < 4; q++) {
-		mmio_w(d, VIRTIO_MMIO_QUEUE_SEL, q);
-		assert_int_equal(mmio_r(d, VIRTIO_MMIO_QUEUE_NUM_MAX),
+		drv_write(d, VIRTIO_MMIO_QUEUE_SEL, q);
+		assert_int_equal(drv_read(d, VIRTIO_MMIO_QUEUE_NUM_MAX),
 				 q < 3 ? VIRTQ_MAX_SIZE : 0);
 	}
-	virtio_mmio_destroy(t);
+	drv_destroy(t);
 	drv_free(d);
 
 	d = drv_new();

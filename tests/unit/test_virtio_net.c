@@ -12,10 +12,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <endian.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "dev/virtio_net.h"
-#include "test_virt_drv.h"
+#include "virtio_drv.h"
 
 #define QSIZE 16
 #define RXQ 0
@@ -65,7 +70,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	virtio_mmio_destroy(f->t);
+	drv_destroy(f->t);
 	close(f->sv[0]);
 	close(f->sv[1]);
 	drv_free(f->d);
@@ -82,29 +87,29 @@ static void test_config(void **state)
 	uint8_t m1[6];
 	unsigned i;
 
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
-	mmio_w(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(mmio_r(f->d, VIRTIO_MMIO_DEVICE_FEATURES) &
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	drv_write(f->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(drv_read(f->d, VIRTIO_MMIO_DEVICE_FEATURES) &
 				 ~(3u << 28),
 			 1u << F_MAC | 1u << F_STATUS);
 	for (i = 0; i < 6; i++)
-		m1[i] = (uint8_t)mmio_rn(f->d, VIRTIO_MMIO_CONFIG + i, 1);
+		m1[i] = (uint8_t)drv_readn(f->d, VIRTIO_MMIO_CONFIG + i, 1);
 	assert_int_equal(m1[0], 0x52);
 	assert_int_equal(m1[1], 0x54);
 	assert_int_equal(m1[2], 0x00);
 	/* status: LINK_UP */
-	assert_int_equal(mmio_rn(f->d, VIRTIO_MMIO_CONFIG + 6, 2), 1);
+	assert_int_equal(drv_readn(f->d, VIRTIO_MMIO_CONFIG + 6, 2), 1);
 
 	/* same name, same MAC; a configured MAC wins */
 	n2 = make(d2, f->sv[0], "tap0", NULL);
 	for (i = 0; i < 6; i++)
-		assert_int_equal(mmio_rn(d2, VIRTIO_MMIO_CONFIG + i, 1), m1[i]);
-	virtio_mmio_destroy(n2);
+		assert_int_equal(drv_readn(d2, VIRTIO_MMIO_CONFIG + i, 1), m1[i]);
+	drv_destroy(n2);
 	memset(&d2->bus, 0, sizeof(d2->bus));
 	n2 = make(d2, f->sv[0], "tap0", mac);
 	for (i = 0; i < 6; i++)
-		assert_int_equal(mmio_rn(d2, VIRTIO_MMIO_CONFIG + i, 1), mac[i]);
-	virtio_mmio_destroy(n2);
+		assert_int_equal(drv_readn(d2, VIRTIO_MMIO_CONFIG + i, 1), mac[i]);
+	drv_destroy(n2);
 	drv_free(d2);
 }
 
@@ -121,8 +126,8 @@ static void test_tx(void **state)
 	drv_chain(f->d, TXQ, b, 2);
 	/* too short to hold the header: dropped */
 	drv_chain(f->d, TXQ, (struct drv_buf[]){ { h, 8, false } }, 1);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, TXQ), 2);
 	assert_int_equal(recv(f->sv[1], got, sizeof(got), MSG_DONTWAIT), 60);
 	assert_memory_equal(got, drv_ptr(f->d, p), 60);
@@ -134,7 +139,7 @@ static void test_tx(void **state)
 static void run(struct fx *f, int n)
 {
 	while (n--)
-		assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+		assert_int_equal(drv_serve(f->t), 0);
 }
 
 static void post_rx(struct fx *f, uint64_t gpa, uint32_t len)
@@ -155,9 +160,9 @@ static void test_rx(void **state)
 	memset(frame, 0x5a, sizeof(frame));
 	memset(drv_ptr(f->d, a), 0xff, 1526);
 	post_rx(f, a, 1526);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 	assert_int_equal(send(f->sv[1], frame, sizeof(frame), 0), 100);
-	assert_int_equal(virtio_mmio_run_once(f->t, 0), 0);
+	assert_int_equal(drv_serve(f->t), 0);
 	assert_int_equal(drv_used_idx(f->d, RXQ), 1);
 	assert_int_equal(drv_used_len(f->d, RXQ, 0), HDR + 100);
 	assert_memory_equal(g, hdr, HDR);
@@ -181,7 +186,7 @@ static void test_rx_waits_for_buffers(void **state)
 	/* a buffer too small for the first frame: it is dropped, the
 	 * buffer kept for the next one */
 	post_rx(f, a, 64);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 	run(f, 3);
 	assert_int_equal(drv_used_idx(f->d, RXQ), 1);
 	assert_int_equal(drv_used_len(f->d, RXQ, 0), HDR + 30);
@@ -189,7 +194,7 @@ static void test_rx_waits_for_buffers(void **state)
 	/* later frames flow again once buffers come */
 	assert_int_equal(send(f->sv[1], big, sizeof(big), 0), 200);
 	post_rx(f, b, 256);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 	run(f, 3);
 	assert_int_equal(drv_used_idx(f->d, RXQ), 2);
 	assert_int_equal(drv_used_len(f->d, RXQ, 1), HDR + 200);
@@ -201,12 +206,12 @@ static void test_rx_after_reset(void **state)
 	uint64_t a = drv_alloc(f->d, 256);
 	uint8_t frame[40] = { 0 };
 
-	mmio_w(f->d, VIRTIO_MMIO_STATUS, 0);
+	drv_write(f->d, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(send(f->sv[1], frame, sizeof(frame), 0), 40);
 	run(f, 2);
 	drv_setup(f->d, 2, QSIZE, DRV_FEATURES_DEFAULT);
 	post_rx(f, a, 256);
-	mmio_w(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	drv_write(f->d, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 	run(f, 3);
 	assert_int_equal(drv_used_idx(f->d, RXQ), 1);
 	assert_int_equal(drv_used_len(f->d, RXQ, 0), HDR + 40);
@@ -228,7 +233,7 @@ static void test_tap_errors(void **state)
 	p.tap = "cvmtest%d";
 	ret = virtio_net_create(&p, &n, &err);
 	if (ret == 0) {
-		virtio_mmio_destroy(n);
+		drv_destroy(n);
 	} else {
 		assert_int_equal(err.cat, CELLVM_E_IO);
 		assert_non_null(strstr(err.msg, "cvmtest%d"));

@@ -9,10 +9,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <endian.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "dev/virtqueue.h"
-#include "test_virt_drv.h"
+#include "virtio_drv.h"
 
 #define QSIZE 8
 
