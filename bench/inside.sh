@@ -27,8 +27,8 @@ mkdir -p "$W"
 [ -e /lib/ld-linux-aarch64.so.1 ] || ln -s /opt/qemu/lib/ld-linux-aarch64.so.1 /lib/
 export LD_LIBRARY_PATH=/opt/qemu/lib
 QEMU=/opt/qemu/bin/qemu-system-aarch64
-# The same vCPU features as cellvm's (KVM's preferred target plus PSCI 0.2):
-# no pointer authentication, SVE or PMU.
+# The same vCPU features as cellvm's default (KVM's preferred target plus
+# PSCI 0.2, --cpu-features none): no pointer authentication, SVE or PMU.
 QEMU_CPU=host,pauth=off,sve=off,pmu=off
 
 info() { echo "I,$1,$2"; }

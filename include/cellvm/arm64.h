@@ -16,6 +16,16 @@
 #define CELLVM_DEV_IRQ_PTIMER (1u << 1)
 #define CELLVM_DEV_IRQ_PMU (1u << 2)
 
+/*
+ * Optional CPU features for cellvm_hv_ops.cpu_features/vcpu_create and
+ * cellvm_config.cpu_features. A backend offers those its host has and
+ * refuses the others, so one without them (seL4) simply offers none.
+ */
+#define CELLVM_CPU_PMU (1u << 0) /* PMUv3 with its overflow interrupt */
+#define CELLVM_CPU_SVE (1u << 1) /* SVE, every vector length the host allows */
+#define CELLVM_CPU_PAUTH (1u << 2) /* pointer auth, address + generic */
+#define CELLVM_CPU_ALL (CELLVM_CPU_PMU | CELLVM_CPU_SVE | CELLVM_CPU_PAUTH)
+
 /* Interrupt controller the backend should provide in-kernel. */
 enum cellvm_hv_irqchip_type {
 	CELLVM_HV_IRQCHIP_NONE, /* user space drives each vCPU's IRQ line */

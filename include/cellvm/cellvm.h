@@ -98,6 +98,11 @@ struct cellvm_config {
 	struct cellvm_image dtb; /* none: generate one */
 	const char *cmdline; /* NULL: a default for the console kind */
 	enum cellvm_irqchip_mode irqchip;
+	/* Optional CPU features (CELLVM_CPU_* of arm64.h) every vCPU gets; the
+	 * VM is refused (CELLVM_E_HOST) if the hypervisor lacks one. With
+	 * cpu_features_host, those of them the hypervisor offers. */
+	unsigned cpu_features;
+	bool cpu_features_host;
 	enum cellvm_console_kind console;
 	int console_in; /* fd, or -1 for no input */
 	int console_out; /* fd */

@@ -72,16 +72,31 @@ struct cellvm_hv_ops {
 	/* Back [gpa, gpa+size) with host memory. */
 	int (*map_mem)(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,
 		       void *host, uint64_t size, struct cellvm_err *err);
-	/* Create vCPU `index`; secondaries (powered_off) wait for PSCI CPU_ON. */
+	/* Which of the CPU features `want` (arch-defined flags:
+	 * CELLVM_CPU_* in arm64.h) the host offers: *have is that subset;
+	 * 0 when it is all of want, else -EOPNOTSUPP with err
+	 * (CELLVM_E_HOST) naming what the host lacks for the first missing
+	 * one. NULL: the backend offers none. */
+	int (*cpu_features)(struct cellvm_hv *hv, unsigned want,
+			    unsigned *have, struct cellvm_err *err);
+	/* Create vCPU `index` with `features` (offered by cpu_features);
+	 * secondaries (powered_off) wait for PSCI CPU_ON. */
 	int (*vcpu_create)(struct cellvm_hv *hv, unsigned index,
-			   bool powered_off, struct cellvm_hv_vcpu **out,
-			   struct cellvm_err *err);
+			   bool powered_off, unsigned features,
+			   struct cellvm_hv_vcpu **out, struct cellvm_err *err);
 	void (*vcpu_destroy)(struct cellvm_hv_vcpu *v);
 	/* Create the in-kernel irqchip after the vCPUs. -ENODEV when this
 	 * type is unavailable (the caller may try another). */
 	int (*irqchip_create)(struct cellvm_hv *hv,
 			      const struct cellvm_hv_irqchip_desc *desc,
 			      struct cellvm_err *err);
+	/* A vCPU created with CELLVM_CPU_PMU: after irqchip_create and
+	 * before its first run, connect the PMU's overflow output to INTID
+	 * `irq` of the in-kernel irqchip, or, without one, report its level
+	 * in exit.dev_irq_level (arm64.h: CELLVM_DEV_IRQ_PMU); then make it
+	 * ready. */
+	int (*vcpu_pmu_init)(struct cellvm_hv_vcpu *v, unsigned irq,
+			     struct cellvm_err *err);
 	/* Run until the next exit. The exit filled by the previous call is
 	 * passed back in, with MMIO read results stored in it. */
 	int (*vcpu_run)(struct cellvm_hv_vcpu *v, struct cellvm_exit *exit);

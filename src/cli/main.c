@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arm64/arm64.h"
 #include "cellvm/cellvm.h"
 #include "core/parse.h"
 #include "cli/cli.h"
@@ -53,6 +54,7 @@ static void usage(FILE *f)
 	      "  --mem SIZE           guest RAM, e.g. 256M, 1G (default 256M)\n"
 	      "  --cpus N             vCPUs (default 1)\n"
 	      "  --irqchip MODE       auto (default), kernel, or user\n"
+	      "  --cpu-features LIST  none (default), host, or pmu,sve,pauth\n"
 	      "  --console KIND       pl011 (default) or virtio (hvc0)\n"
 	      "  --disk PATH[,ro]     virtio-blk disk on a raw file (repeatable)\n"
 	      "  --net tap=IF[,mac=M] virtio-net on a TAP device (repeatable)\n"
@@ -86,7 +88,7 @@ static int CELLVM_PRINTF(1, 2) usage_error(const char *fmt, ...)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_DTB, OPT_MEM, OPT_CPUS,
 	OPT_IRQCHIP, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_RNG, OPT_NO_REBOOT,
-	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB,
+	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 };
 
 static const struct option options[] = {
@@ -98,6 +100,7 @@ static const struct option options[] = {
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
+	{ "cpu-features", required_argument, NULL, OPT_CPU_FEATURES },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -204,6 +207,11 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_IRQCHIP:
 	case OPT_CONSOLE:
 		return parse_enum_opt(c, opt, arg);
+	case OPT_CPU_FEATURES:
+		if (arm64_parse_cpu_features(arg, &c->cfg.cpu_features,
+					     &c->cfg.cpu_features_host))
+			return usage_error("--cpu-features %s: expected none, host, or a list of pmu, sve and pauth", arg);
+		return 0;
 	case OPT_DISK:
 	case OPT_NET:
 	case OPT_RNG:
@@ -277,6 +285,7 @@ static const char *option_of(const char *field)
 		{ "ncpus", "--cpus" },       { "mem_size", "--mem" },
 		{ "irqchip", "--irqchip" },  { "dump_dtb", "--dump-dtb" },
 		{ "devs", "--disk/--net/--rng" },
+		{ "cpu_features", "--cpu-features" },
 	};
 	size_t i;
 

@@ -146,6 +146,33 @@ static int vm_alloc_ram(struct cellvm_vm *vm, struct cellvm_err *err)
 				   size, err);
 }
 
+/* The CPU features asked for, or with cpu_features_host those offered. */
+static int vm_cpu_features(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	unsigned want = vm->cfg.cpu_features, have = 0;
+	bool host = vm->cfg.cpu_features_host;
+	int ret;
+
+	if (!want)
+		return 0;
+	if (!vm->hv_ops->cpu_features)
+		return host ? 0
+			    : cellvm_err_set_field(err, "cpu_features",
+						   CELLVM_E_HOST, EOPNOTSUPP,
+						   "the %s backend offers no optional CPU features",
+						   vm->hv_ops->name);
+	ret = vm->hv_ops->cpu_features(vm->hv, want, &have,
+				       host ? NULL : err);
+	if (ret && !host) {
+		/* The backend names what its host lacks; we name the field. */
+		if (err && !err->field)
+			err->field = "cpu_features";
+		return ret;
+	}
+	vm->cpu_features = have & want;
+	return 0;
+}
+
 static int vm_create_vcpus(struct cellvm_vm *vm, struct cellvm_err *err)
 {
 	int max = vm->hv_ops->max_vcpus(vm->hv);
@@ -156,13 +183,17 @@ static int vm_create_vcpus(struct cellvm_vm *vm, struct cellvm_err *err)
 		return cellvm_err_set_field(err, "ncpus", CELLVM_E_HOST, EINVAL,
 					    "%u vCPUs: the hypervisor allows at most %d",
 					    vm->cfg.ncpus, max);
+	ret = vm_cpu_features(vm, err);
+	if (ret)
+		return ret;
 	for (i = 0; i < vm->cfg.ncpus; i++) {
 		struct cellvm_vcpu *v = &vm->vcpu[i];
 
 		v->vm = vm;
 		v->index = i;
 		/* Secondaries wait powered off for PSCI CPU_ON. */
-		ret = vm->hv_ops->vcpu_create(vm->hv, i, i > 0, &v->hv, err);
+		ret = vm->hv_ops->vcpu_create(vm->hv, i, i > 0,
+					      vm->cpu_features, &v->hv, err);
 		if (ret)
 			return ret;
 		vm->ncpus++;

@@ -93,6 +93,7 @@ struct cellvm_vm {
 	struct cellvm_irqchip irqchip;
 
 	unsigned ncpus;
+	unsigned cpu_features; /* CELLVM_CPU_* the vCPUs have */
 	struct cellvm_vcpu vcpu[CELLVM_MAX_VCPUS];
 
 	struct cellvm_evloop *loop;

@@ -142,9 +142,9 @@ int kvm_map_mem(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,
 	return 0;
 }
 
-int kvm_vcpu_create(struct cellvm_hv *hv, unsigned index,
-			   bool powered_off, struct cellvm_hv_vcpu **out,
-			   struct cellvm_err *err)
+int kvm_vcpu_create(struct cellvm_hv *hv, unsigned index, bool powered_off,
+		    unsigned features, struct cellvm_hv_vcpu **out,
+		    struct cellvm_err *err)
 {
 	struct cellvm_hv_vcpu *v = calloc(1, sizeof(*v));
 	int ret;
@@ -154,6 +154,7 @@ int kvm_vcpu_create(struct cellvm_hv *hv, unsigned index,
 				      "kvm: out of memory");
 	v->hv = hv;
 	v->index = index;
+	v->features = features;
 	v->fd = ioctl(hv->vm_fd, KVM_CREATE_VCPU, index);
 	if (v->fd < 0) {
 		ret = cellvm_err_set(err, CELLVM_E_HOST, errno,

@@ -35,6 +35,7 @@ struct cellvm_hv_vcpu {
 	_Atomic bool thread_known;
 	_Atomic bool kick_pending;
 	bool signals_ready;
+	unsigned features; /* CELLVM_CPU_* (arm64.h) */
 };
 
 /* ---- common part (kvm.c), for the table in the architecture part ---- */
@@ -44,7 +45,8 @@ int kvm_max_vcpus(struct cellvm_hv *hv);
 int kvm_map_mem(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,
 		void *host, uint64_t size, struct cellvm_err *err);
 int kvm_vcpu_create(struct cellvm_hv *hv, unsigned index, bool powered_off,
-		    struct cellvm_hv_vcpu **out, struct cellvm_err *err);
+		    unsigned features, struct cellvm_hv_vcpu **out,
+		    struct cellvm_err *err);
 void kvm_vcpu_destroy(struct cellvm_hv_vcpu *v);
 int kvm_vcpu_run(struct cellvm_hv_vcpu *v, struct cellvm_exit *exit);
 void kvm_vcpu_kick(struct cellvm_hv_vcpu *v);
@@ -55,7 +57,8 @@ int kvm_ioeventfd(struct cellvm_hv *hv, uint64_t addr, unsigned len, int fd);
 /* ---- architecture part (kvm_arm64.c), called by the common part ---- */
 /* After KVM_CREATE_VM: per-VM set-up (vCPU target, capabilities). */
 int kvm_arch_vm_init(struct cellvm_hv *hv, struct cellvm_err *err);
-/* After KVM_CREATE_VCPU and mapping kvm_run: initialise the vCPU. */
+/* After KVM_CREATE_VCPU and mapping kvm_run: initialise the vCPU with
+ * the optional features in v->features. */
 int kvm_arch_vcpu_init(struct cellvm_hv_vcpu *v, bool powered_off,
 		       struct cellvm_err *err);
 /* Fill the architecture's part of every exit (line levels), and decode

@@ -7,6 +7,15 @@
  * (KVM_CAP_ARM_USER_IRQ), aborts KVM could not decode
  * (KVM_CAP_ARM_NISV_TO_USER) and external abort injection. The backend
  * table is here: one const table per hardware variant.
+ *
+ * Optional CPU features (api.rst KVM_ARM_VCPU_INIT, KVM_ARM_VCPU_FINALIZE
+ * and KVM_REG_ARM64_SVE_VLS; Documentation/virt/kvm/devices/vcpu.rst):
+ * each is a feature bit at KVM_ARM_VCPU_INIT. SVE then takes the vector
+ * lengths the host allows (KVM_REG_ARM64_SVE_VLS, written back as read)
+ * and KVM_ARM_VCPU_FINALIZE before anything else touches the vCPU. The
+ * PMU is made ready later, by vcpu_pmu_init: with an in-kernel vGIC its
+ * interrupt must be set once the vGIC exists and PMU_V3_INIT needs the
+ * vGIC initialized (vcpu.rst 1.2: -ENODEV otherwise).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -32,6 +41,97 @@ int kvm_arch_vm_init(struct cellvm_hv *hv, struct cellvm_err *err)
 	return 0;
 }
 
+/* Each optional feature, the capability that offers it and its bits. */
+static const struct kvm_cpu_feature {
+	unsigned feature; /* CELLVM_CPU_* */
+	const char *what;
+	long cap[2]; /* both needed; 0: unused */
+	const char *cap_name;
+	uint32_t init_bits; /* kvm_vcpu_init.features[0] */
+} kvm_cpu_features[] = {
+	{ CELLVM_CPU_PMU, "a PMU", { KVM_CAP_ARM_PMU_V3, 0 },
+	  "KVM_CAP_ARM_PMU_V3", 1u << KVM_ARM_VCPU_PMU_V3 },
+	{ CELLVM_CPU_SVE, "SVE", { KVM_CAP_ARM_SVE, 0 }, "KVM_CAP_ARM_SVE",
+	  1u << KVM_ARM_VCPU_SVE },
+	/* api.rst KVM_ARM_VCPU_INIT: address and generic, both or none. */
+	{ CELLVM_CPU_PAUTH, "pointer authentication",
+	  { KVM_CAP_ARM_PTRAUTH_ADDRESS, KVM_CAP_ARM_PTRAUTH_GENERIC },
+	  "KVM_CAP_ARM_PTRAUTH_ADDRESS/GENERIC",
+	  (1u << KVM_ARM_VCPU_PTRAUTH_ADDRESS) |
+		  (1u << KVM_ARM_VCPU_PTRAUTH_GENERIC) },
+};
+
+#define NR_KVM_CPU_FEATURES \
+	(sizeof(kvm_cpu_features) / sizeof(kvm_cpu_features[0]))
+
+static bool kvm_has_cap(struct cellvm_hv *hv, long cap)
+{
+	return cap == 0 || ioctl(hv->vm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+static int kvm_cpu_features_offered(struct cellvm_hv *hv, unsigned want,
+				    unsigned *have, struct cellvm_err *err)
+{
+	const struct kvm_cpu_feature *missing = NULL;
+	unsigned i;
+
+	*have = 0;
+	for (i = 0; i < NR_KVM_CPU_FEATURES; i++) {
+		const struct kvm_cpu_feature *f = &kvm_cpu_features[i];
+
+		if (!(want & f->feature))
+			continue;
+		if (kvm_has_cap(hv, f->cap[0]) && kvm_has_cap(hv, f->cap[1]))
+			*have |= f->feature;
+		else if (!missing)
+			missing = f;
+	}
+	if (missing)
+		return cellvm_err_set(err, CELLVM_E_HOST, EOPNOTSUPP,
+				      "KVM lacks %s: cannot give the guest %s",
+				      missing->cap_name, missing->what);
+	if (want & ~*have)
+		return cellvm_err_set(err, CELLVM_E_HOST, EOPNOTSUPP,
+				      "kvm: unknown CPU features 0x%x",
+				      want & ~*have);
+	return 0;
+}
+
+static uint32_t kvm_feature_bits(unsigned features)
+{
+	uint32_t bits = 0;
+	unsigned i;
+
+	for (i = 0; i < NR_KVM_CPU_FEATURES; i++)
+		if (features & kvm_cpu_features[i].feature)
+			bits |= kvm_cpu_features[i].init_bits;
+	return bits;
+}
+
+/* SVE: keep every vector length the host allows, then finalize (api.rst
+ * KVM_REG_ARM64_SVE_VLS, KVM_ARM_VCPU_FINALIZE). */
+static int kvm_sve_finalize(struct cellvm_hv_vcpu *v, struct cellvm_err *err)
+{
+	uint64_t vls[KVM_ARM64_SVE_VLS_WORDS];
+	struct kvm_one_reg r = {
+		.id = KVM_REG_ARM64_SVE_VLS,
+		.addr = (uintptr_t)vls,
+	};
+	int what = KVM_ARM_VCPU_SVE;
+	const char *step = "KVM_GET_ONE_REG(SVE_VLS)";
+
+	if (ioctl(v->fd, KVM_GET_ONE_REG, &r) == 0) {
+		step = "KVM_SET_ONE_REG(SVE_VLS)";
+		if (ioctl(v->fd, KVM_SET_ONE_REG, &r) == 0) {
+			step = "KVM_ARM_VCPU_FINALIZE(SVE)";
+			if (ioctl(v->fd, KVM_ARM_VCPU_FINALIZE, &what) == 0)
+				return 0;
+		}
+	}
+	return cellvm_err_set(err, CELLVM_E_HOST, errno, "vCPU %u: %s: %s",
+			      v->index, step, strerror(errno));
+}
+
 int kvm_arch_vcpu_init(struct cellvm_hv_vcpu *v, bool powered_off,
 		       struct cellvm_err *err)
 {
@@ -41,10 +141,50 @@ int kvm_arch_vcpu_init(struct cellvm_hv_vcpu *v, bool powered_off,
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
 	if (powered_off)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+	init.features[0] |= kvm_feature_bits(v->features);
 	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
 		return cellvm_err_set(err, CELLVM_E_HOST, errno,
 				      "KVM_ARM_VCPU_INIT %u: %s", v->index,
 				      strerror(errno));
+	if (v->features & CELLVM_CPU_SVE)
+		return kvm_sve_finalize(v, err);
+	return 0;
+}
+
+static int kvm_pmu_attr(struct cellvm_hv_vcpu *v, uint64_t attr, int *val)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_ARM_VCPU_PMU_V3_CTRL,
+		.attr = attr,
+		.addr = (uintptr_t)val,
+	};
+
+	return ioctl(v->fd, KVM_SET_DEVICE_ATTR, &a) ? -errno : 0;
+}
+
+/* vcpu.rst 1.1-1.2: PMU_V3_IRQ only with an in-kernel vGIC (a PPI, the
+ * same on every vCPU), then PMU_V3_INIT, which needs the vGIC initialized.
+ * Without one, KVM reports the overflow line in device_irq_level. */
+static int kvm_vcpu_pmu_init(struct cellvm_hv_vcpu *v, unsigned irq,
+			     struct cellvm_err *err)
+{
+	int intid = (int)irq;
+	int ret = 0;
+
+	if (!(v->features & CELLVM_CPU_PMU))
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, EINVAL,
+				      "vCPU %u has no PMU", v->index);
+	if (!v->hv->user_irq)
+		ret = kvm_pmu_attr(v, KVM_ARM_VCPU_PMU_V3_IRQ, &intid);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_HOST, ret,
+				      "vCPU %u: PMU interrupt %u: %s", v->index,
+				      irq, strerror(-ret));
+	ret = kvm_pmu_attr(v, KVM_ARM_VCPU_PMU_V3_INIT, NULL);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_HOST, ret,
+				      "vCPU %u: PMU init: %s", v->index,
+				      strerror(-ret));
 	return 0;
 }
 
@@ -242,9 +382,11 @@ const struct cellvm_hv_ops cellvm_hv_kvm_ops = {
 	.vm_destroy = kvm_vm_destroy,
 	.max_vcpus = kvm_max_vcpus,
 	.map_mem = kvm_map_mem,
+	.cpu_features = kvm_cpu_features_offered,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.irqchip_create = kvm_irqchip_create,
+	.vcpu_pmu_init = kvm_vcpu_pmu_init,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.get_reg = kvm_get_reg,

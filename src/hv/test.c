@@ -28,6 +28,7 @@ struct cellvm_hv {
 	int max_vcpus;
 	unsigned irqchip_mask;
 	enum cellvm_hv_irqchip_type irqchip;
+	bool irqchip_created;
 	unsigned nr_slots;
 };
 
@@ -72,9 +73,21 @@ static int test_map_mem(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,
 	return 0;
 }
 
+/* The fake offers every CPU feature, as KVM does on a -cpu max host. */
+static int test_cpu_features(struct cellvm_hv *hv, unsigned want,
+			     unsigned *have, struct cellvm_err *err)
+{
+	*have = want & CELLVM_CPU_ALL;
+	if (*have != want)
+		return cellvm_err_set(err, CELLVM_E_HOST, EOPNOTSUPP,
+				      "test backend: unknown CPU features 0x%x",
+				      want & ~CELLVM_CPU_ALL);
+	return 0;
+}
+
 static int test_vcpu_create(struct cellvm_hv *hv, unsigned index,
-			    bool powered_off, struct cellvm_hv_vcpu **out,
-			    struct cellvm_err *err)
+			    bool powered_off, unsigned features,
+			    struct cellvm_hv_vcpu **out, struct cellvm_err *err)
 {
 	if (index >= CELLVM_HV_TEST_MAX_VCPUS || (int)index >= hv->max_vcpus)
 		return cellvm_err_set(err, CELLVM_E_HOST, EINVAL,
@@ -83,7 +96,21 @@ static int test_vcpu_create(struct cellvm_hv *hv, unsigned index,
 	/* MPIDR_EL1 as KVM assigns it: RES1 bit 31, Aff0 = index. */
 	hv->vcpu[index].log.reg[CELLVM_ARM64_REG_MPIDR] = (1ULL << 31) | index;
 	hv->vcpu[index].log.powered_off_at_create = powered_off;
+	hv->vcpu[index].log.features = features;
 	*out = &hv->vcpu[index];
+	return 0;
+}
+
+static int test_vcpu_pmu_init(struct cellvm_hv_vcpu *v, unsigned irq,
+			      struct cellvm_err *err)
+{
+	if (!(v->log.features & CELLVM_CPU_PMU))
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, EINVAL,
+				      "test backend: vCPU %u has no PMU",
+				      v->index);
+	v->log.pmu_ready = true;
+	v->log.pmu_irq = irq;
+	v->log.pmu_after_irqchip = v->hv->irqchip_created;
 	return 0;
 }
 
@@ -98,6 +125,7 @@ static int test_irqchip_create(struct cellvm_hv *hv,
 	if (!(hv->irqchip_mask & (1u << desc->type)))
 		return -ENODEV;
 	hv->irqchip = desc->type;
+	hv->irqchip_created = true;
 	return 0;
 }
 
@@ -187,7 +215,9 @@ const struct cellvm_hv_ops cellvm_hv_test_ops = {
 	.vm_destroy = test_vm_destroy,
 	.max_vcpus = test_max_vcpus,
 	.map_mem = test_map_mem,
+	.cpu_features = test_cpu_features,
 	.vcpu_create = test_vcpu_create,
+	.vcpu_pmu_init = test_vcpu_pmu_init,
 	.vcpu_destroy = test_vcpu_destroy,
 	.irqchip_create = test_irqchip_create,
 	.vcpu_run = test_vcpu_run,

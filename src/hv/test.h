@@ -29,6 +29,10 @@ struct cellvm_hv_test_vcpu_log {
 	unsigned steps_run;
 	bool created;
 	bool powered_off_at_create;
+	unsigned features; /* CELLVM_CPU_* given at creation */
+	bool pmu_ready; /* vcpu_pmu_init called */
+	unsigned pmu_irq; /* the INTID it was given */
+	bool pmu_after_irqchip; /* ... once the irqchip existed */
 	bool irq_level; /* last set_vcpu_irq */
 	unsigned kicks;
 };

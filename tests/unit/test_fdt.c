@@ -279,6 +279,24 @@ static void check_timer_clock(const void *fdt, const struct rig *r)
 	assert_int_not_equal(r->fake.seen_clk, r->fake.seen_intc);
 }
 
+/* pmu.yaml: PPI 23 (cell 7), flags as the timer's; absent unless asked. */
+static void check_pmu(const void *fdt, const struct rig *r)
+{
+	uint32_t irq[3] = { 1, 7, 4 };
+
+	if (!r->cfg.pmu) {
+		assert_true(fdt_path_offset(fdt, "/pmu") < 0);
+		return;
+	}
+	if (r->cfg.gic == ARM64_GIC_V2)
+		irq[2] |= ((1U << r->cfg.ncpus) - 1) << 8;
+	want_str(fdt, "/pmu", "compatible", "arm,armv8-pmuv3");
+	want_cells(fdt, "/pmu", "interrupts", irq, 3);
+	assert_int_equal(fdt_node_offset_by_compatible(fdt, -1,
+						       "arm,armv8-pmuv3"),
+			 node(fdt, "/pmu"));
+}
+
 static void check_devices(const void *fdt, const struct rig *r)
 {
 	const uint32_t level[] = { 0, 16, 4 }, edge[] = { 0, 17, 1 };
@@ -296,13 +314,18 @@ struct tree_case {
 	unsigned ncpus;
 	enum arm64_gic_kind gic;
 	bool aff3;
+	bool pmu;
 };
 
 static const struct tree_case tree_cases[] = {
-	{ 1, ARM64_GIC_V3, false }, { 4, ARM64_GIC_V3, false },
-	{ 8, ARM64_GIC_V3, false }, { 1, ARM64_GIC_V2, false },
-	{ 4, ARM64_GIC_V2, false }, { 8, ARM64_GIC_V2, false },
-	{ 3, ARM64_GIC_V3, true },  { MAX_CPUS, ARM64_GIC_V3, false },
+	{ 1, ARM64_GIC_V3, false, false }, { 4, ARM64_GIC_V3, false, false },
+	{ 8, ARM64_GIC_V3, false, false }, { 1, ARM64_GIC_V2, false, false },
+	{ 4, ARM64_GIC_V2, false, false }, { 8, ARM64_GIC_V2, false, false },
+	{ 3, ARM64_GIC_V3, true, false },
+	{ MAX_CPUS, ARM64_GIC_V3, false, false },
+	{ 1, ARM64_GIC_V3, false, true },  { 4, ARM64_GIC_V3, false, true },
+	{ 1, ARM64_GIC_V2, false, true },  { 8, ARM64_GIC_V2, false, true },
+	{ MAX_CPUS, ARM64_GIC_V3, false, true },
 };
 
 static void test_build(void **state)
@@ -315,10 +338,11 @@ static void test_build(void **state)
 		const struct tree_case *c = &tree_cases[i];
 		struct cellvm_err err = { 0 };
 
-		print_message("case: %u CPUs, GICv%d%s\n", c->ncpus,
+		print_message("case: %u CPUs, GICv%d%s%s\n", c->ncpus,
 			      c->gic == ARM64_GIC_V3 ? 3 : 2,
-			      c->aff3 ? ", Aff3" : "");
+			      c->aff3 ? ", Aff3" : "", c->pmu ? ", PMU" : "");
 		rig_init(&r, c->ncpus, c->gic, c->aff3);
+		r.cfg.pmu = c->pmu;
 		assert_int_equal(arm64_fdt_build(&r.cfg, buf, sizeof(buf),
 						 &err), 0);
 		assert_int_equal(err.cat, CELLVM_E_NONE);
@@ -329,6 +353,7 @@ static void test_build(void **state)
 		check_cpus(buf, &r, c->aff3);
 		check_psci_gic(buf, &r);
 		check_timer_clock(buf, &r);
+		check_pmu(buf, &r);
 		check_devices(buf, &r);
 	}
 }

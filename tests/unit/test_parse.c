@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "arch/arm64/arm64.h"
+#include "cellvm/arm64.h"
 #include "core/parse.h"
 
 static void test_sizes(void **state)
@@ -86,6 +88,57 @@ static void test_disk_net(void **state)
 	assert_int_equal(cellvm_parse_net(h, &n), -EINVAL);
 }
 
+static void test_cpu_features(void **state)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		unsigned features;
+		bool host;
+	} cases[] = {
+		{ "none", 0, 0, false },
+		{ "host", 0, CELLVM_CPU_ALL, true },
+		{ "pmu", 0, CELLVM_CPU_PMU, false },
+		{ "sve", 0, CELLVM_CPU_SVE, false },
+		{ "pauth", 0, CELLVM_CPU_PAUTH, false },
+		{ "pmu,sve,pauth", 0, CELLVM_CPU_ALL, false },
+		{ "pauth,pmu", 0, CELLVM_CPU_PAUTH | CELLVM_CPU_PMU, false },
+		{ "", -EINVAL, 0, false },
+		{ "pmu,", -EINVAL, 0, false },
+		{ ",pmu", -EINVAL, 0, false },
+		{ "pmu,,sve", -EINVAL, 0, false },
+		{ "pmu,pmu", -EINVAL, 0, false },
+		{ "PMU", -EINVAL, 0, false },
+		{ "pm", -EINVAL, 0, false },
+		{ "pmuv3", -EINVAL, 0, false },
+		{ "host,pmu", -EINVAL, 0, false },
+		{ "none,sve", -EINVAL, 0, false },
+		{ "pauth-address", -EINVAL, 0, false },
+		{ "sve pmu", -EINVAL, 0, false },
+	};
+	unsigned i, features;
+	bool host;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("case: '%s'\n", cases[i].s);
+		/* Untouched on failure: the sentinels survive. */
+		features = 0xdead;
+		host = true;
+		assert_int_equal(arm64_parse_cpu_features(cases[i].s, &features,
+							  &host),
+				 cases[i].ret);
+		if (cases[i].ret) {
+			assert_int_equal(features, 0xdead);
+			assert_true(host);
+			continue;
+		}
+		assert_int_equal(features, cases[i].features);
+		assert_int_equal(host, cases[i].host);
+	}
+	assert_int_equal(arm64_parse_cpu_features(NULL, &features, &host),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_disk_net),
+		cmocka_unit_test(test_cpu_features),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,10 +48,9 @@ struct fixture {
 	struct cellvm_vm *vm;
 };
 
-static void fixture_init(struct fixture *f, unsigned ncpus)
+/* Fill f->cfg for the test backend without creating the VM. */
+static void fixture_config(struct fixture *f, unsigned ncpus)
 {
-	struct cellvm_err err = { 0 };
-
 	memset(f, 0, sizeof(*f));
 	f->kernel = make_kernel();
 	assert_int_equal(pipe2(f->out, O_NONBLOCK), 0);
@@ -63,8 +62,20 @@ static void fixture_init(struct fixture *f, unsigned ncpus)
 	f->cfg.kernel.size = KERNEL_SIZE;
 	f->cfg.console_out = f->out[1];
 	f->cfg.log.level = CELLVM_LOG_ERROR; /* keep expected warnings quiet */
+}
+
+static void fixture_create(struct fixture *f)
+{
+	struct cellvm_err err = { 0 };
+
 	if (cellvm_vm_create(&f->cfg, &f->vm, &err))
 		fail_msg("cellvm_vm_create: %s", err.msg);
+}
+
+static void fixture_init(struct fixture *f, unsigned ncpus)
+{
+	fixture_config(f, ncpus);
+	fixture_create(f);
 }
 
 static void fixture_fini(struct fixture *f)
@@ -468,6 +479,163 @@ static void test_create_errors(void **state)
 	free(k);
 }
 
+/* The device tree vCPU 0 boots with (x0). */
+static const void *boot_fdt(struct fixture *f)
+{
+	const struct cellvm_hv_test_vcpu_log *l =
+		cellvm_hv_test_log(f->vm->hv, 0);
+	const void *fdt = cellvm_mem_ptr(&f->vm->mem,
+					 l->reg[CELLVM_ARM64_REG_X(0)], 64);
+
+	assert_non_null(fdt);
+	assert_int_equal(fdt_check_header(fdt), 0);
+	return fdt;
+}
+
+/* The PMU node's interrupt: PPI 23 (cell 7), level-high, CPU mask on v2. */
+static void check_pmu_node(const void *fdt, bool want, uint32_t flags)
+{
+	int node = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-pmuv3");
+	const fdt32_t *irq;
+	int len;
+
+	if (!want) {
+		assert_true(node < 0);
+		return;
+	}
+	assert_true(node >= 0);
+	irq = fdt_getprop(fdt, node, "interrupts", &len);
+	assert_non_null(irq);
+	assert_int_equal(len, 12);
+	assert_int_equal(fdt32_to_cpu(irq[0]), 1);
+	assert_int_equal(fdt32_to_cpu(irq[1]), CELLVM_PPI_PMU - 16);
+	assert_int_equal(fdt32_to_cpu(irq[2]), flags);
+}
+
+/* What the backend sees for each feature set, in both irqchip modes. */
+static void test_cpu_features(void **state)
+{
+	static const struct {
+		unsigned features;
+		enum cellvm_irqchip_mode irqchip;
+		uint32_t pmu_flags; /* 2 vCPUs: mask 0x3 on GICv2 */
+	} cases[] = {
+		{ 0, CELLVM_IRQCHIP_AUTO, 0 },
+		{ CELLVM_CPU_ALL, CELLVM_IRQCHIP_AUTO, 4 },
+		{ CELLVM_CPU_ALL, CELLVM_IRQCHIP_USER, 4 | 0x300 },
+		{ CELLVM_CPU_PMU, CELLVM_IRQCHIP_USER, 4 | 0x300 },
+		{ CELLVM_CPU_SVE, CELLVM_IRQCHIP_AUTO, 0 },
+		{ CELLVM_CPU_PAUTH | CELLVM_CPU_SVE, CELLVM_IRQCHIP_USER, 0 },
+	};
+	unsigned i, c;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool pmu = cases[i].features & CELLVM_CPU_PMU;
+		struct fixture f;
+
+		print_message("case: features 0x%x, irqchip %d\n",
+			      cases[i].features, cases[i].irqchip);
+		fixture_config(&f, 2);
+		f.cfg.cpu_features = cases[i].features;
+		f.cfg.irqchip = cases[i].irqchip;
+		fixture_create(&f);
+		assert_int_equal(f.vm->cpu_features, cases[i].features);
+		for (c = 0; c < 2; c++) {
+			const struct cellvm_hv_test_vcpu_log *l =
+				cellvm_hv_test_log(f.vm->hv, c);
+
+			assert_int_equal(l->features, cases[i].features);
+			assert_int_equal(l->pmu_ready, pmu);
+			if (pmu) {
+				assert_int_equal(l->pmu_irq, CELLVM_PPI_PMU);
+				assert_true(l->pmu_after_irqchip);
+			}
+		}
+		check_pmu_node(boot_fdt(&f), pmu, cases[i].pmu_flags);
+		fixture_fini(&f);
+	}
+}
+
+/* A backend offering only a PMU. */
+static int pmu_only(struct cellvm_hv *hv, unsigned want, unsigned *have,
+		    struct cellvm_err *err)
+{
+	*have = want & CELLVM_CPU_PMU;
+	if (*have != want)
+		return cellvm_err_set(err, CELLVM_E_HOST, EOPNOTSUPP,
+				      "fake host lacks FAKE_CAP_SVE");
+	return 0;
+}
+
+static void test_cpu_features_refused(void **state)
+{
+	struct cellvm_hv_ops ops = cellvm_hv_test_ops;
+	struct cellvm_err err = { 0 };
+	struct fixture f;
+
+	/* Asked for by name: refused with the backend's message. */
+	ops.cpu_features = pmu_only;
+	fixture_config(&f, 1);
+	f.cfg.hv = &ops;
+	f.cfg.cpu_features = CELLVM_CPU_PMU | CELLVM_CPU_SVE;
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), -EOPNOTSUPP);
+	assert_int_equal(err.cat, CELLVM_E_HOST);
+	assert_string_equal(err.msg, "fake host lacks FAKE_CAP_SVE");
+	/* ... and the config field, for the front end's option name. */
+	assert_string_equal(err.field, "cpu_features");
+	/* "host": what is offered, no error. */
+	f.cfg.cpu_features = CELLVM_CPU_ALL;
+	f.cfg.cpu_features_host = true;
+	fixture_create(&f);
+	assert_int_equal(cellvm_hv_test_log(f.vm->hv, 0)->features,
+			 CELLVM_CPU_PMU);
+	check_pmu_node(boot_fdt(&f), true, 4);
+	cellvm_vm_destroy(f.vm);
+	/* A backend with no optional features at all. */
+	ops.cpu_features = NULL;
+	f.cfg.cpu_features = CELLVM_CPU_PAUTH;
+	f.cfg.cpu_features_host = false;
+	cellvm_err_clear(&err);
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), -EOPNOTSUPP);
+	assert_int_equal(err.cat, CELLVM_E_HOST);
+	assert_non_null(strstr(err.msg, "offers no optional CPU features"));
+	f.cfg.cpu_features = CELLVM_CPU_ALL;
+	f.cfg.cpu_features_host = true;
+	fixture_create(&f);
+	assert_int_equal(cellvm_hv_test_log(f.vm->hv, 0)->features, 0);
+	check_pmu_node(boot_fdt(&f), false, 0);
+	fixture_fini(&f);
+}
+
+/* --irqchip=user: the PMU line KVM reports (device_irq_level) is PPI 23
+ * in cellvm's GICv2, pending while high (IHI 0048B 4.3.7 GICD_ISPENDRn). */
+static void test_pmu_user_line(void **state)
+{
+	const uint64_t ispendr0 = CELLVM_GIC_DIST_BASE + 0x200;
+	struct cellvm_exit script[] = {
+		event(CELLVM_EXIT_IRQ_LEVELS, 0),
+		mmio(ispendr0, 4, false, 0),
+		event(CELLVM_EXIT_IRQ_LEVELS, 0),
+		mmio(ispendr0, 4, false, 0),
+	};
+	const struct cellvm_hv_test_vcpu_log *l;
+	struct fixture f;
+
+	script[0].dev_irq_level = CELLVM_DEV_IRQ_PMU;
+	script[1].dev_irq_level = CELLVM_DEV_IRQ_PMU;
+	fixture_config(&f, 1);
+	f.cfg.irqchip = CELLVM_IRQCHIP_USER;
+	f.cfg.cpu_features = CELLVM_CPU_PMU;
+	fixture_create(&f);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, script, 4), 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	assert_int_equal(l->read_data[1] & (1u << CELLVM_PPI_PMU),
+			 1u << CELLVM_PPI_PMU);
+	assert_int_equal(l->read_data[3] & (1u << CELLVM_PPI_PMU), 0);
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +646,9 @@ int main(void)
 		cmocka_unit_test(test_system_events),
 		cmocka_unit_test(test_two_vms),
 		cmocka_unit_test(test_create_errors),
+		cmocka_unit_test(test_cpu_features),
+		cmocka_unit_test(test_cpu_features_refused),
+		cmocka_unit_test(test_pmu_user_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

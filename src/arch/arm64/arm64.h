@@ -12,6 +12,7 @@
 #ifndef CELLVM_ARCH_ARM64_ARM64_H
 #define CELLVM_ARCH_ARM64_ARM64_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/bus.h"
@@ -108,6 +109,7 @@ struct arm64_fdt_cfg {
 	uint64_t initrd_start;
 	uint64_t initrd_end; /* initrd_end <= initrd_start (0, 0): none */
 	enum arm64_gic_kind gic;
+	bool pmu; /* a PMUv3 node, overflow interrupt CELLVM_PPI_PMU */
 	/* Devices with an fdt_node callback get a node; NULL: none. */
 	const struct cellvm_bus *bus;
 	/* /chosen stdout-path, the console's node path; NULL: none.
@@ -151,5 +153,14 @@ struct cellvm_vm;
 /* Create the configured virtio devices in the virtio-mmio slots. */
 int arm64_virtio_setup(struct cellvm_vm *vm,
 		       struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* ---- CPU features (cpu_features.c) ---- */
+
+/* A list of CPU features: "none", "host" (every CELLVM_CPU_* flag, *host
+ * set: as many as the hypervisor offers), or a comma-separated list of
+ * "pmu", "sve" and "pauth", each at most once. -EINVAL when malformed;
+ * the outputs are written only on success. */
+int arm64_parse_cpu_features(const char *s, unsigned *features,
+			     bool *host) CELLVM_MUST_CHECK;
 
 #endif

@@ -39,6 +39,8 @@
  *		timer { compatible = "arm,armv8-timer";
  *			interrupts = <1 13 4>, <1 14 4>, <1 11 4>, <1 10 4>;
  *			always-on; };
+ *		pmu { compatible = "arm,armv8-pmuv3";	(PMU asked for)
+ *		      interrupts = <1 7 4>; };
  *		apb-pclk { compatible = "fixed-clock"; #clock-cells = <0>;
  *			   clock-frequency = <24000000>;
  *			   clock-output-names = "clk24mhz"; phandle = <2>; };
@@ -46,7 +48,8 @@
  *
  * Bindings: Documentation/devicetree/bindings/ arm/cpus.yaml,
  * arm/psci.yaml, interrupt-controller/arm,gic.yaml and arm,gic-v3.yaml,
- * timer/arm,arch_timer.yaml, clock/fixed-clock.yaml; /chosen and /memory
+ * timer/arm,arch_timer.yaml, arm/pmu.yaml,
+ * clock/fixed-clock.yaml; /chosen and /memory
  * from the Devicetree Specification v0.4, sections 3.4 and 3.6.
  */
 #include <errno.h>
@@ -306,6 +309,17 @@ static void node_gic(struct fdt_builder *b, const struct arm64_fdt_cfg *cfg)
 	end(b);
 }
 
+/* A per-CPU device's PPI flags, as QEMU's virt board writes them:
+ * level-high, plus the CPU mask on GICv2. */
+static uint32_t ppi_flags(const struct arm64_fdt_cfg *cfg)
+{
+	uint32_t flags = IRQ_TYPE_LEVEL_HIGH;
+
+	if (cfg->gic == ARM64_GIC_V2)
+		flags |= ((1U << cfg->ncpus) - 1) << GICV2_PPI_CPU_SHIFT;
+	return flags;
+}
+
 static void node_timer(struct fdt_builder *b, const struct arm64_fdt_cfg *cfg)
 {
 	/* arch_timer.yaml order: secure phys, non-secure phys, virt, hyp. */
@@ -313,13 +327,10 @@ static void node_timer(struct fdt_builder *b, const struct arm64_fdt_cfg *cfg)
 		CELLVM_PPI_PTIMER_SEC, CELLVM_PPI_PTIMER,
 		CELLVM_PPI_VTIMER, CELLVM_PPI_HTIMER,
 	};
-	uint32_t flags = IRQ_TYPE_LEVEL_HIGH;
+	uint32_t flags = ppi_flags(cfg);
 	uint32_t cells[3 * 4];
 	unsigned i;
 
-	/* As QEMU's virt board: level-high, plus the CPU mask on GICv2. */
-	if (cfg->gic == ARM64_GIC_V2)
-		flags |= ((1U << cfg->ncpus) - 1) << GICV2_PPI_CPU_SHIFT;
 	for (i = 0; i < 4; i++) {
 		cells[3 * i] = GIC_FDT_PPI;
 		cells[3 * i + 1] = ppis[i] - GIC_PPI_BASE;
@@ -329,6 +340,20 @@ static void node_timer(struct fdt_builder *b, const struct arm64_fdt_cfg *cfg)
 	prop_str(b, "compatible", "arm,armv8-timer");
 	prop_cells(b, "interrupts", cells, 3 * 4);
 	prop(b, "always-on", NULL, 0);
+	end(b);
+}
+
+/* pmu.yaml: PMUv3, its overflow interrupt a PPI (the same on all CPUs). */
+static void node_pmu(struct fdt_builder *b, const struct arm64_fdt_cfg *cfg)
+{
+	uint32_t cells[3] = { GIC_FDT_PPI, CELLVM_PPI_PMU - GIC_PPI_BASE,
+			      ppi_flags(cfg) };
+
+	if (!cfg->pmu)
+		return;
+	begin(b, "pmu");
+	prop_str(b, "compatible", "arm,armv8-pmuv3");
+	prop_cells(b, "interrupts", cells, 3);
 	end(b);
 }
 
@@ -436,6 +461,7 @@ int arm64_fdt_build(const struct arm64_fdt_cfg *cfg, void *buf, size_t size,
 	node_psci(&b);
 	node_gic(&b, cfg);
 	node_timer(&b, cfg);
+	node_pmu(&b, cfg);
 	node_apb_clk(&b);
 	ret = device_nodes(&b, cfg->bus, size, err);
 	if (ret)

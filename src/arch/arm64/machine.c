@@ -156,6 +156,29 @@ static int setup_irqchip(struct cellvm_vm *vm, struct cellvm_err *err)
 				    vm->ncpus);
 }
 
+/* PMUv3 (CELLVM_CPU_PMU): its overflow interrupt is PPI 23 on every vCPU,
+ * as on QEMU virt. KVM wants it connected once the irqchip exists (an
+ * in-kernel vGIC: initialized), before the first run. */
+static int setup_pmu(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	unsigned i;
+	int ret;
+
+	if (!(vm->cpu_features & CELLVM_CPU_PMU))
+		return 0;
+	if (!vm->hv_ops->vcpu_pmu_init)
+		return cellvm_err_set(err, CELLVM_E_HOST, EOPNOTSUPP,
+				      "the %s backend cannot connect a PMU",
+				      vm->hv_ops->name);
+	for (i = 0; i < vm->ncpus; i++) {
+		ret = vm->hv_ops->vcpu_pmu_init(vm->vcpu[i].hv, CELLVM_PPI_PMU,
+						err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* ---- platform devices ----------------------------------------------- */
 
 static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
@@ -230,6 +253,8 @@ static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
 				      "out of memory");
 	ret = setup_irqchip(vm, err);
+	if (!ret)
+		ret = setup_pmu(vm, err);
 	if (ret)
 		return ret;
 	return setup_platform(vm, err);
@@ -311,6 +336,7 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 		.initrd_end = l->initrd_start + l->initrd_size,
 		.gic = m->gic_type == CELLVM_HV_IRQCHIP_GICV3 ? ARM64_GIC_V3
 							     : ARM64_GIC_V2,
+		.pmu = vm->cpu_features & CELLVM_CPU_PMU,
 		.bus = &vm->bus,
 		.stdout_path = vm->cfg.console == CELLVM_CONSOLE_PL011
 				       ? uart_path
