@@ -125,13 +125,25 @@ $(GUEST_INITRD): $(GUEST_FILES) tools/mkguest tools/mkinitramfs $(DEPS_STAMP)
 	@echo "  GUEST   $@"
 	$(Q)tools/mkguest build/guest $(DEPS)
 
+# Library objects: hidden visibility but for what the public headers
+# declare (build/gen/public.h includes them all under default visibility;
+# libcellvm.so's version script in mk/install.mk is the second guard).
+VIS_CFLAGS := -fvisibility=hidden -include build/gen/public.h
+build/gen/public.h: FORCE
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated: the public headers, with default visibility. */'; \
+	  echo '#pragma GCC visibility push(default)'; \
+	  for h in $(PUBLIC_HEADERS); do echo "#include \"$${h#include/}\""; done; \
+	  echo '#pragma GCC visibility pop'; } >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
 # Position-independent, so the same objects make the static command, the
 # static library and the shared one.
-ARM64_CFLAGS := $(COMMON_CFLAGS) -O2 -g -fPIC $(CROSS_FDT_CFLAGS)
+ARM64_CFLAGS := $(COMMON_CFLAGS) -O2 -g -fPIC $(VIS_CFLAGS) $(CROSS_FDT_CFLAGS)
 ARM64_OBJS := $(patsubst src/%.c,build/arm64/obj/%.o,$(ARM64_SRCS))
 ARM64_LIB_OBJS := $(patsubst src/%.c,build/arm64/obj/%.o,$(ARM64_LIB_SRCS))
 
-build/arm64/obj/%.o: src/%.c | $(DEPS_STAMP)
+build/arm64/obj/%.o: src/%.c | $(DEPS_STAMP) build/gen/public.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CROSS_CC) $(ARM64_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -206,6 +218,24 @@ check-e2e-parts:
 
 # Further rules (benchmarks, test guests, install and packages) live in mk/*.mk.
 -include $(wildcard mk/*.mk)
+
+# Objects are rebuilt when their compiler or flags change: each build
+# directory keeps them in .cflags, rewritten only when they differ.
+# flags_stamp DIR, COMMAND-AND-FLAGS
+define flags_stamp
+$(1)/.cflags: FORCE
+	@mkdir -p $(1)
+	@echo '$(2)' >$$@.tmp
+	@cmp -s $$@.tmp $$@ && rm -f $$@.tmp || mv $$@.tmp $$@
+endef
+$(eval $(call flags_stamp,build/host,$(HOST_CC) $(HOST_CFLAGS)))
+$(eval $(call flags_stamp,build/fuzz,$(FUZZ_CC) $(FUZZ_CFLAGS)))
+$(eval $(call flags_stamp,build/arm64,$(CROSS_CC) $(ARM64_CFLAGS)))
+$(eval $(call flags_stamp,build/lib,$(HOST_CC) $(LIB_CFLAGS)))
+$(HOST_OBJS): build/host/.cflags
+$(FUZZ_OBJS): build/fuzz/.cflags
+$(ARM64_OBJS): build/arm64/.cflags
+$(LIB_OBJS): build/lib/.cflags
 bench: | build/.deps-bench-stamp
 
 # Each public header compiles on its own.

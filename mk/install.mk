@@ -51,10 +51,10 @@ build/arm64/libcellvm.so.$(SOVERSION): $(ARM64_LIB_OBJS) build/gen/libcellvm.map
 	$(Q)$(CROSS_CC) $(SO_LDFLAGS) -o $@ $(ARM64_LIB_OBJS) $(CROSS_FDT_LIBS) -lpthread
 
 # ---- host library: plain -O2 PIC, no sanitizers, with the test backend ------
-LIB_CFLAGS := $(COMMON_CFLAGS) -O2 -g -fPIC
+LIB_CFLAGS := $(COMMON_CFLAGS) -O2 -g -fPIC $(VIS_CFLAGS)
 LIB_OBJS := $(patsubst src/%.c,build/lib/obj/%.o,$(PORTABLE_SRCS) $(TEST_HV_SRCS))
 
-build/lib/obj/%.o: src/%.c | $(HOST_STAMP)
+build/lib/obj/%.o: src/%.c | $(HOST_STAMP) build/gen/public.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(HOST_CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
