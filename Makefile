@@ -39,11 +39,13 @@ COMMON_CFLAGS := -std=gnu11 -Iinclude -Isrc $(WARN) -D_GNU_SOURCE
 # library, fuzzers); the arm64 library and command carry the KVM backend.
 PORTABLE_SRCS := $(wildcard src/core/*.c src/dev/*.c src/arch/arm64/*.c)
 TEST_HV_SRCS := src/hv/test.c
-ARM64_LIB_SRCS := $(PORTABLE_SRCS) src/hv/kvm.c
+ARM64_LIB_SRCS := $(PORTABLE_SRCS) $(wildcard src/hv/kvm*.c)
 ARM64_SRCS := $(ARM64_LIB_SRCS) $(wildcard src/cli/*.c)
 # Each object also writes a .d file of the headers it read (-MMD -MP).
 DEPFLAGS := -MMD -MP
 PUBLIC_HEADERS = $(wildcard include/cellvm/*.h)
+# The test backend's interface: exported by the host (test) library only.
+TEST_HV_HEADERS := src/hv/test.h
 
 # The version: `git describe` in a git tree, else the VERSION file a
 # release tarball carries, else the packaging's version.
@@ -127,13 +129,15 @@ $(GUEST_INITRD): $(GUEST_FILES) tools/mkguest tools/mkinitramfs $(DEPS_STAMP)
 
 # Library objects: hidden visibility but for what the public headers
 # declare (build/gen/public.h includes them all under default visibility;
-# libcellvm.so's version script in mk/install.mk is the second guard).
+# libcellvm.so's version script in mk/install.mk is the second guard). The
+# host test library (build/lib) adds the test backend's header.
 VIS_CFLAGS := -fvisibility=hidden -include build/gen/public.h
-build/gen/public.h: FORCE
+build/gen/public.h build/gen/public-test.h: FORCE
 	@mkdir -p $(dir $@)
 	@{ echo '/* Generated: the public headers, with default visibility. */'; \
 	  echo '#pragma GCC visibility push(default)'; \
-	  for h in $(PUBLIC_HEADERS); do echo "#include \"$${h#include/}\""; done; \
+	  for h in $(PUBLIC_HEADERS) $(if $(findstring test,$@),$(TEST_HV_HEADERS)); do \
+		h=$${h#include/}; echo "#include \"$${h#src/}\""; done; \
 	  echo '#pragma GCC visibility pop'; } >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
@@ -246,15 +250,19 @@ check-headers: | $(HOST_STAMP)
 		$(HOST_CC) -std=gnu11 -Iinclude $(WARN) -fsyntax-only -x c - || exit 1; \
 	done; echo "headers: each public header compiles on its own"
 
+# The include graph points down only (tests/check-layers).
+.PHONY: check-layers
+check-layers: ; @tests/check-layers
+
 # The fresh-machine promise (tools/check-fresh): a pristine Debian 12 root
 # builds and unit-tests the commit under test with the README's commands.
 .PHONY: check-fresh
 check-fresh: | build/.deps-ci-stamp
 	tools/check-fresh
 
-# The whole suite: headers, unit tests (ASan+UBSan), fuzzers, install, man
+# The whole suite: headers, layers, unit tests (ASan+UBSan), fuzzers, install, man
 # page, documentation, packages, end-to-end, and a fresh Debian 12 root.
-test: check-headers check-e2e-parts unit fuzz check-install check-docs check-deb e2e check-fresh
+test: check-headers check-layers check-e2e-parts unit fuzz check-install check-docs check-deb e2e check-fresh
 
 help:
 	@echo 'cellvm: make TARGET (README.md; installs missing Debian packages first, as root)'
@@ -265,9 +273,10 @@ help:
 	@echo '  fuzz             each libFuzzer target for FUZZ_SECONDS (20) s'
 	@echo '  e2e              end-to-end suite in the arm64 host: e2e-gic3, e2e-gic2'
 	@echo '                   (one part: make e2e-gic3 E2E_PARTS_GIC3=virtio)'
-	@echo '  test             the whole suite: check-headers check-e2e-parts unit fuzz'
-	@echo '                   check-install check-docs check-deb e2e check-fresh'
+	@echo '  test             the whole suite: check-headers check-layers check-e2e-parts'
+	@echo '                   unit fuzz check-install check-docs check-deb e2e check-fresh'
 	@echo '  check-headers    each public header compiles on its own'
+	@echo '  check-layers     the include graph points down only'
 	@echo '  check-install    make install trees, exported symbols, pkg-config'
 	@echo '  check-docs       man page lint; README, man, --help, completion agree'
 	@echo '  check-deb        make deb, then the packages'"'"' contents'

@@ -27,7 +27,7 @@
 #include <libfdt.h>
 
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 #define CHECK(cond)                                                       \
 	do {                                                              \

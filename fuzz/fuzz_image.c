@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 #define CHECK(cond)                                                       \
 	do {                                                              \

@@ -127,14 +127,28 @@ static void do_fdt(struct fuzz_state *s, unsigned size)
 		check(fdt_path_offset(buf, "/pl011@9000000") >= 0);
 }
 
+/* An access at offset `off` of the window, as the bus makes it. */
+static uint64_t mmio_rd(struct pl011 *u, uint64_t off, unsigned size)
+{
+	struct cellvm_access_info a = { .offset = off, .size = size };
+
+	return pl011_mmio_ops.read(u, &a);
+}
+
+static void mmio_wr(struct pl011 *u, uint64_t off, unsigned size, uint64_t v)
+{
+	struct cellvm_access_info a = { .offset = off, .size = size };
+
+	pl011_mmio_ops.write(u, &a, v);
+}
+
 static void check_invariants(struct fuzz_state *s)
 {
-	const struct cellvm_mmio_ops *ops = &pl011_mmio_ops;
 	unsigned level = pl011_rx_level(s->u);
-	uint64_t ris = ops->read(s->u, RIS, 4);
-	uint64_t imsc = ops->read(s->u, IMSC, 4);
-	uint64_t mis = ops->read(s->u, MIS, 4);
-	uint64_t fr = ops->read(s->u, FR, 4);
+	uint64_t ris = mmio_rd(s->u, RIS, 4);
+	uint64_t imsc = mmio_rd(s->u, IMSC, 4);
+	uint64_t mis = mmio_rd(s->u, MIS, 4);
+	uint64_t fr = mmio_rd(s->u, FR, 4);
 
 	check(level <= PL011_FIFO_DEPTH);
 	check(mis == (ris & imsc));
@@ -146,7 +160,6 @@ static void check_invariants(struct fuzz_state *s)
 static void do_op(struct fuzz_state *s, struct cursor *c)
 {
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
-	const struct cellvm_mmio_ops *ops = &pl011_mmio_ops;
 	unsigned op = (unsigned)take(c, 1);
 	unsigned size = sizes[(op >> 4) & 3];
 	uint64_t off, v;
@@ -159,15 +172,15 @@ static void do_op(struct fuzz_state *s, struct cursor *c)
 		/* Anywhere the bus would route: the access fits the window. */
 		off = take(c, 2) % (WINDOW - size + 1);
 		if (op % 5 == 0) {
-			(void)ops->read(s->u, off, size);
+			(void)mmio_rd(s->u, off, size);
 		} else {
 			v = take(c, 8);
-			ops->write(s->u, off, v, size);
+			mmio_wr(s->u, off, size, v);
 		}
 		break;
 	case 2:
 		off = regs[take(c, 1) % (sizeof(regs) / sizeof(regs[0]))];
-		ops->write(s->u, off, take(c, 2), 4);
+		mmio_wr(s->u, off, 4, take(c, 2));
 		break;
 	case 3:
 		len = (size_t)take(c, 1) % 64;

@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/mem.h"
+#include "core/bus.h"
+#include "core/mem.h"
 #include "dev/virtio_blk.h"
 
 #define RAM_GPA 0x40000000ull
@@ -30,7 +30,7 @@ static void reg_write(struct cellvm_bus *bus, uint64_t off, uint32_t v)
 {
 	uint64_t val = v;
 
-	if (cellvm_bus_access(bus, BASE + off, 4, true, &val))
+	if (cellvm_bus_access(bus, 0, BASE + off, 4, true, &val))
 		abort();
 }
 

@@ -42,10 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/irq.h"
+#include "core/bus.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtio_mmio.h"
 
 /* The harness's own byte loops: no coverage feedback (it would only
@@ -251,7 +251,7 @@ static inline uint32_t fz_r(struct fz *f, uint64_t reg, unsigned width)
 {
 	uint64_t v = 0;
 
-	if (cellvm_bus_access(&f->bus, FZ_MMIO_BASE + reg, width, false, &v))
+	if (cellvm_bus_access(&f->bus, 0, FZ_MMIO_BASE + reg, width, false, &v))
 		fz_fail("register read %#llx", (unsigned long long)reg);
 	return (uint32_t)v;
 }
@@ -260,7 +260,7 @@ static inline void fz_w(struct fz *f, uint64_t reg, uint32_t val)
 {
 	uint64_t v = val;
 
-	if (cellvm_bus_access(&f->bus, FZ_MMIO_BASE + reg, 4, true, &v))
+	if (cellvm_bus_access(&f->bus, 0, FZ_MMIO_BASE + reg, 4, true, &v))
 		fz_fail("register write %#llx", (unsigned long long)reg);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtqueue.h"
 
 #define RAM_GPA 0x40000000ull

@@ -22,21 +22,23 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 
-# Headers that only make sense with the test backend (host library only).
-TEST_HV_HEADERS := $(wildcard include/cellvm/hv_test.h)
-INSTALL_HEADERS = $(filter-out $(if $(filter host,$(LIB_BUILD)),,$(TEST_HV_HEADERS)),$(PUBLIC_HEADERS))
+INSTALL_HEADERS = $(PUBLIC_HEADERS)
 
 # ---- the exported symbols: derived from the public headers ------------------
 # tools/public-symbols reads the functions and extern objects the public
 # headers declare; everything else stays local to the shared library.
-build/gen/libcellvm.map: $(PUBLIC_HEADERS) tools/public-symbols | $(HOST_STAMP)
+# The host test library also exports the test backend (src/hv/test.h).
+build/gen/libcellvm.map: $(PUBLIC_HEADERS) tools/public-symbols FORCE | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
-	@echo "  GEN     $@"
 	$(Q)CC=$(HOST_CC) tools/public-symbols --version-script CELLVM_$(SOVERSION) $(PUBLIC_HEADERS) >$@.tmp
-	$(Q)mv $@.tmp $@
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+build/gen/libcellvm-test.map: $(PUBLIC_HEADERS) $(TEST_HV_HEADERS) tools/public-symbols FORCE | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	$(Q)CC=$(HOST_CC) tools/public-symbols --version-script CELLVM_$(SOVERSION) \
+		$(PUBLIC_HEADERS) $(TEST_HV_HEADERS) >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-SO_LDFLAGS = -shared -Wl,-soname,libcellvm.so.$(SOVERSION) -Wl,--version-script=build/gen/libcellvm.map \
-	-Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
+SO_LDFLAGS = -shared -Wl,-soname,libcellvm.so.$(SOVERSION) -Wl,--no-undefined -Wl,-z,relro -Wl,-z,now
 
 # ---- arm64 libraries (the same PIC objects as the command) ------------------
 build/arm64/libcellvm.a: $(ARM64_LIB_OBJS)
@@ -48,13 +50,14 @@ build/arm64/libcellvm.a: $(ARM64_LIB_OBJS)
 # not installable beside the host's; see debian/README.source).
 build/arm64/libcellvm.so.$(SOVERSION): $(ARM64_LIB_OBJS) build/gen/libcellvm.map
 	@echo "  LD      $@"
-	$(Q)$(CROSS_CC) $(SO_LDFLAGS) -o $@ $(ARM64_LIB_OBJS) $(CROSS_FDT_LIBS) -lpthread
+	$(Q)$(CROSS_CC) $(SO_LDFLAGS) -Wl,--version-script=build/gen/libcellvm.map \
+		-o $@ $(ARM64_LIB_OBJS) $(CROSS_FDT_LIBS) -lpthread
 
 # ---- host library: plain -O2 PIC, no sanitizers, with the test backend ------
-LIB_CFLAGS := $(COMMON_CFLAGS) -O2 -g -fPIC $(VIS_CFLAGS)
+LIB_CFLAGS := $(COMMON_CFLAGS) -O2 -g -fPIC -fvisibility=hidden -include build/gen/public-test.h
 LIB_OBJS := $(patsubst src/%.c,build/lib/obj/%.o,$(PORTABLE_SRCS) $(TEST_HV_SRCS))
 
-build/lib/obj/%.o: src/%.c | $(HOST_STAMP) build/gen/public.h
+build/lib/obj/%.o: src/%.c | $(HOST_STAMP) build/gen/public-test.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(HOST_CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -64,9 +67,10 @@ build/lib/libcellvm.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
-build/lib/libcellvm.so.$(SOVERSION): $(LIB_OBJS) build/gen/libcellvm.map
+build/lib/libcellvm.so.$(SOVERSION): $(LIB_OBJS) build/gen/libcellvm-test.map
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(SO_LDFLAGS) -o $@ $(LIB_OBJS) -lfdt -lpthread
+	$(Q)$(HOST_CC) $(SO_LDFLAGS) -Wl,--version-script=build/gen/libcellvm-test.map \
+		-o $@ $(LIB_OBJS) -lfdt -lpthread
 
 .PHONY: libs host-libs
 libs: build/arm64/libcellvm.a build/arm64/libcellvm.so.$(SOVERSION)

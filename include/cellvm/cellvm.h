@@ -25,8 +25,15 @@
 
 struct cellvm_vm;
 
+/* The boards (machines) libcellvm builds. */
+extern const struct cellvm_board_ops cellvm_board_arm64_virt;
+
+/* The most vCPUs a VM may have (the backend and board may allow fewer). */
+#define CELLVM_MAX_VCPUS 512
+
 enum cellvm_irqchip_mode {
-	CELLVM_IRQCHIP_AUTO, /* in-kernel GICv3, else in-kernel GICv2 */
+	/* in-kernel GICv3, else in-kernel GICv2, else cellvm's own model */
+	CELLVM_IRQCHIP_AUTO,
 	CELLVM_IRQCHIP_KERNEL, /* the same, but never user space */
 	CELLVM_IRQCHIP_USER, /* cellvm's own GICv2 model */
 };
@@ -36,18 +43,19 @@ enum cellvm_console_kind {
 	CELLVM_CONSOLE_VIRTIO,
 };
 
-/* A guest image: a file, or bytes already in memory (the embedded guest).
- * page_aligned_file_offset >= 0 marks `data` as a page-aligned part of the
- * file `path` at that offset, which may be mapped instead of copied. */
+/*
+ * A guest image: a file (path), or bytes already in memory (data, size,
+ * path NULL). With both path and size, file_offset >= 0 says that `data`
+ * is the part of the file `path` starting at that offset (the embedded
+ * guest inside cellvm's own ELF); a page-aligned offset may then be mapped
+ * instead of copied. -1 (cellvm_config_init's value): no such part.
+ */
 struct cellvm_image {
 	const char *path;
 	const void *data;
 	size_t size;
 	long long file_offset; /* -1: not mappable */
 };
-
-#define CELLVM_MAX_DISKS 8
-#define CELLVM_MAX_NETS 4
 
 struct cellvm_disk_cfg {
 	const char *path;
@@ -60,8 +68,29 @@ struct cellvm_net_cfg {
 	bool has_mac;
 };
 
+/* Device types a configuration may list. */
+enum cellvm_dev_type {
+	CELLVM_DEV_VIRTIO_BLK,
+	CELLVM_DEV_VIRTIO_NET,
+	CELLVM_DEV_VIRTIO_RNG,
+	/* Chosen by cellvm_config.console, never listed. */
+	CELLVM_DEV_VIRTIO_CONSOLE,
+};
+
+/* One device of the machine and its settings. */
+struct cellvm_dev_cfg {
+	enum cellvm_dev_type type;
+	union {
+		struct cellvm_disk_cfg blk; /* CELLVM_DEV_VIRTIO_BLK */
+		struct cellvm_net_cfg net; /* CELLVM_DEV_VIRTIO_NET */
+		uint8_t reserved[64]; /* room for later types' settings */
+	};
+};
+
 struct cellvm_config {
 	const struct cellvm_hv_ops *hv;
+	/* The machine; NULL: the backend's (cellvm_hv_ops.board). */
+	const struct cellvm_board_ops *board;
 	uint64_t mem_size;
 	unsigned ncpus;
 	struct cellvm_image kernel;
@@ -72,11 +101,13 @@ struct cellvm_config {
 	enum cellvm_console_kind console;
 	int console_in; /* fd, or -1 for no input */
 	int console_out; /* fd */
-	struct cellvm_disk_cfg disk[CELLVM_MAX_DISKS];
-	unsigned nr_disks;
-	struct cellvm_net_cfg net[CELLVM_MAX_NETS];
-	unsigned nr_nets;
-	bool rng;
+	/*
+	 * The devices, nr_devs of them, read during cellvm_vm_create().
+	 * Each gets a slot of the board's map (its size bounds the count);
+	 * slots go by type in the order above, then in list order.
+	 */
+	const struct cellvm_dev_cfg *devs;
+	unsigned nr_devs;
 	bool zero_copy; /* map images copy-on-write where possible */
 	const char *dump_dtb; /* write the guest's device tree here */
 	struct cellvm_log log;

@@ -24,8 +24,15 @@ enum cellvm_errcat {
 
 #define CELLVM_ERR_MSG_MAX 256
 
+/*
+ * msg names the thing and the value ("9 vCPUs: the hypervisor allows at
+ * most 8"), never a command-line flag; field names the struct
+ * cellvm_config member at fault ("ncpus"), so a front end can point at
+ * its own option for it.
+ */
 struct cellvm_err {
 	enum cellvm_errcat cat;
+	const char *field; /* NULL: no single config field */
 	char msg[CELLVM_ERR_MSG_MAX];
 };
 
@@ -36,6 +43,11 @@ struct cellvm_err {
  */
 int cellvm_err_set(struct cellvm_err *err, enum cellvm_errcat cat, int errnum,
 		   const char *fmt, ...) CELLVM_PRINTF(4, 5);
+
+/* The same, for a value of the struct cellvm_config member `field`. */
+int cellvm_err_set_field(struct cellvm_err *err, const char *field,
+			 enum cellvm_errcat cat, int errnum, const char *fmt,
+			 ...) CELLVM_PRINTF(5, 6);
 
 /* Reset to "no error". */
 void cellvm_err_clear(struct cellvm_err *err);

@@ -17,6 +17,10 @@
 #include "err.h"
 
 struct cellvm_hv; /* backend's VM */
+struct cellvm_board_ops; /* a machine, see cellvm.h */
+/* The interrupt controller the board asks for; its layout is the
+ * architecture's (arm64.h). */
+struct cellvm_hv_irqchip_desc;
 struct cellvm_hv_vcpu; /* backend's vCPU */
 
 enum cellvm_exit_reason {
@@ -32,15 +36,11 @@ enum cellvm_exit_reason {
 	CELLVM_EXIT_UNKNOWN, /* anything else: unknown.code */
 };
 
-/* Bits of cellvm_exit.dev_irq_level (user irqchip mode). */
-#define CELLVM_DEV_IRQ_VTIMER (1u << 0)
-#define CELLVM_DEV_IRQ_PTIMER (1u << 1)
-#define CELLVM_DEV_IRQ_PMU (1u << 2)
-
 struct cellvm_exit {
 	enum cellvm_exit_reason reason;
-	/* Level of the vCPU's own device lines, valid on every exit when the
-	 * backend runs without an in-kernel irqchip. */
+	/* Levels of the vCPU's own device lines (bits defined by the
+	 * architecture: CELLVM_DEV_IRQ_* in arm64.h), valid on every exit
+	 * when the backend runs without an in-kernel irqchip. */
 	uint32_t dev_irq_level;
 	union {
 		struct {
@@ -61,24 +61,10 @@ struct cellvm_exit {
 	};
 };
 
-/* Interrupt controller the backend should provide in-kernel. */
-enum cellvm_hv_irqchip_type {
-	CELLVM_HV_IRQCHIP_NONE, /* user space drives each vCPU's IRQ line */
-	CELLVM_HV_IRQCHIP_GICV3,
-	CELLVM_HV_IRQCHIP_GICV2,
-};
-
-struct cellvm_hv_irqchip_desc {
-	enum cellvm_hv_irqchip_type type;
-	unsigned nr_irqs; /* total INTIDs including SGIs/PPIs */
-	uint64_t dist_base;
-	uint64_t redist_base; /* GICv3 redistributors */
-	uint64_t cpu_base; /* GICv2 CPU interface */
-	uint64_t its_base; /* 0 = none */
-};
-
 struct cellvm_hv_ops {
 	const char *name;
+	/* The machine a config without one gets (cellvm_config.board). */
+	const struct cellvm_board_ops *board;
 	int (*vm_create)(struct cellvm_hv **out, struct cellvm_err *err);
 	void (*vm_destroy)(struct cellvm_hv *hv);
 	/* Largest vCPU count the VM can have. */
@@ -102,7 +88,7 @@ struct cellvm_hv_ops {
 	/* Make a vcpu_run in another thread return soon with
 	 * CELLVM_EXIT_KICK, or the next one if none is in progress. */
 	void (*vcpu_kick)(struct cellvm_hv_vcpu *v);
-	/* Registers by arch-defined id (include/cellvm/arm64.h). */
+	/* Registers by arch-defined id (arm64.h). */
 	int (*get_reg)(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val);
 	int (*set_reg)(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val);
 	/* In-kernel irqchip: drive a shared peripheral line. */
@@ -117,7 +103,7 @@ struct cellvm_hv_ops {
 	int (*irqfd)(struct cellvm_hv *hv, unsigned line, int fd);
 };
 
+/* The backends libcellvm has (the scripted test backend: src/hv/test.h). */
 extern const struct cellvm_hv_ops cellvm_hv_kvm_ops;
-extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 
 #endif

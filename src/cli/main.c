@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,16 @@
 #include <unistd.h>
 
 #include "cellvm/cellvm.h"
-#include "cellvm/parse.h"
+#include "core/parse.h"
 #include "cli/cli.h"
 #include "version.h" /* CELLVM_VERSION, generated at build time */
 
 struct cli {
 	struct cellvm_config cfg;
+	/* --disk, --net, --rng in command-line order; cfg.devs points here. */
+	struct cellvm_dev_cfg *devs;
+	unsigned nr_devs;
+	bool rng;
 	bool no_reboot;
 	int boot_timing; /* 0 off, 1 text, 2 json */
 	uint64_t start_ns;
@@ -68,11 +73,15 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int CELLVM_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "cellvm: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, " (see cellvm --help)\n");
+	va_end(ap);
 	return CLI_USAGE;
 }
 
@@ -127,25 +136,49 @@ static int parse_enum_opt(struct cli *c, int opt, const char *arg)
 	return 0;
 }
 
+/* A new entry at the end of the device list; the machine map bounds
+ * how many the VM takes. */
+static struct cellvm_dev_cfg *add_device(struct cli *c,
+					 enum cellvm_dev_type type)
+{
+	struct cellvm_dev_cfg *d;
+
+	d = realloc(c->devs, (c->nr_devs + 1) * sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "cellvm: out of memory\n");
+		exit(CLI_RUNTIME);
+	}
+	c->devs = d;
+	d = &c->devs[c->nr_devs++];
+	memset(d, 0, sizeof(*d));
+	d->type = type;
+	c->cfg.devs = c->devs;
+	c->cfg.nr_devs = c->nr_devs;
+	return d;
+}
+
 static int parse_device_opt(struct cli *c, int opt, char *arg)
 {
+	struct cellvm_dev_cfg *d;
 	char shown[128];
 
+	if (opt == OPT_RNG) {
+		if (!c->rng)
+			add_device(c, CELLVM_DEV_VIRTIO_RNG);
+		c->rng = true;
+		return 0;
+	}
 	/* The parsers cut their argument in place: keep it for messages. */
 	snprintf(shown, sizeof(shown), "%s", arg);
 	if (opt == OPT_DISK) {
-		if (c->cfg.nr_disks >= CELLVM_MAX_DISKS)
-			return usage_error("--disk %s: too many disks", shown);
-		if (cellvm_parse_disk(arg, &c->cfg.disk[c->cfg.nr_disks]))
+		d = add_device(c, CELLVM_DEV_VIRTIO_BLK);
+		if (cellvm_parse_disk(arg, &d->blk))
 			return usage_error("--disk %s: expected PATH[,ro]", shown);
-		c->cfg.nr_disks++;
 		return 0;
 	}
-	if (c->cfg.nr_nets >= CELLVM_MAX_NETS)
-		return usage_error("--net %s: too many network devices", shown);
-	if (cellvm_parse_net(arg, &c->cfg.net[c->cfg.nr_nets]))
+	d = add_device(c, CELLVM_DEV_VIRTIO_NET);
+	if (cellvm_parse_net(arg, &d->net))
 		return usage_error("--net %s: expected tap=IFNAME[,mac=XX:XX:XX:XX:XX:XX]", shown);
-	c->cfg.nr_nets++;
 	return 0;
 }
 
@@ -158,7 +191,6 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_INITRD: c->cfg.initrd.path = arg; return 0;
 	case OPT_DTB: c->cfg.dtb.path = arg; return 0;
 	case OPT_CMDLINE: c->cfg.cmdline = arg; return 0;
-	case OPT_RNG: c->cfg.rng = true; return 0;
 	case OPT_NO_REBOOT: c->no_reboot = true; return 0;
 	case OPT_NO_ZERO_COPY: c->cfg.zero_copy = false; return 0;
 	case OPT_DUMP_DTB: c->cfg.dump_dtb = arg; return 0;
@@ -167,8 +199,9 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 			return usage_error("--mem %s: expected a size such as 256M or 1G", arg);
 		return 0;
 	case OPT_CPUS:
-		if (cellvm_parse_uint(arg, 1, 512, &n))
-			return usage_error("--cpus %s: expected a number from 1 to 512", arg);
+		if (cellvm_parse_uint(arg, 1, CELLVM_MAX_VCPUS, &n))
+			return usage_error("--cpus %s: expected a number from 1 to %u",
+					   arg, CELLVM_MAX_VCPUS);
 		c->cfg.ncpus = n;
 		return 0;
 	case OPT_IRQCHIP:
@@ -176,6 +209,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 		return parse_enum_opt(c, opt, arg);
 	case OPT_DISK:
 	case OPT_NET:
+	case OPT_RNG:
 		return parse_device_opt(c, opt, arg);
 	case OPT_BOOT_TIMING:
 		if (!arg || strcmp(arg, "text") == 0)
@@ -238,6 +272,36 @@ static int use_embedded(struct cli *c)
 		c->cfg.initrd.file_offset = i.file_offset;
 	}
 	return 0;
+}
+
+/* The option that sets a struct cellvm_config member, for messages. */
+static const char *option_of(const char *field)
+{
+	static const struct {
+		const char *field, *option;
+	} map[] = {
+		{ "ncpus", "--cpus" },       { "mem_size", "--mem" },
+		{ "irqchip", "--irqchip" },  { "dump_dtb", "--dump-dtb" },
+		{ "devs", "--disk/--net/--rng" },
+	};
+	size_t i;
+
+	for (i = 0; field && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(field, map[i].field) == 0)
+			return map[i].option;
+	return NULL;
+}
+
+/* One line: the library's message, after the option it concerns. */
+static void print_err(const struct cellvm_err *err, int ret)
+{
+	const char *opt = option_of(err->field);
+
+	if (opt)
+		fprintf(stderr, "cellvm: %s: %s\n", opt, err->msg);
+	else
+		fprintf(stderr, "cellvm: %s\n",
+			err->msg[0] ? err->msg : strerror(-ret));
 }
 
 static int status_of_err(const struct cellvm_err *err)
@@ -309,7 +373,7 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 
 	ret = cellvm_vm_create(&c->cfg, &vm, &err);
 	if (ret) {
-		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		print_err(&err, ret);
 		return status_of_err(&err);
 	}
 	if (c->cfg.dump_dtb) {
@@ -326,7 +390,7 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 	cellvm_vm_destroy(vm);
 	if (ret) {
 		term_restore();
-		fprintf(stderr, "cellvm: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		print_err(&err, ret);
 		return status_of_err(&err);
 	}
 	return status_of_stop(*why);

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 
 static int valid_len(unsigned len)
 {
@@ -66,23 +66,26 @@ const struct cellvm_bus_dev *cellvm_bus_find(const struct cellvm_bus *bus,
 	return NULL;
 }
 
-int cellvm_bus_access(const struct cellvm_bus *bus, uint64_t addr,
-		      unsigned len, bool is_write, uint64_t *value)
+int cellvm_bus_access(const struct cellvm_bus *bus, unsigned cpu,
+		      uint64_t addr, unsigned len, bool is_write,
+		      uint64_t *value)
 {
 	const struct cellvm_bus_dev *d;
+	struct cellvm_access_info a;
 
 	if (!valid_len(len))
 		return -EINVAL;
 	d = cellvm_bus_find(bus, addr, len);
 	if (!d)
 		return -ENODEV;
+	a = (struct cellvm_access_info){
+		.addr = addr, .offset = addr - d->base, .size = len, .cpu = cpu,
+	};
 	if (is_write) {
 		if (d->ops->write)
-			d->ops->write(d->opaque, addr - d->base, *value, len);
+			d->ops->write(d->opaque, &a, *value);
 	} else {
-		*value = d->ops->read ? d->ops->read(d->opaque, addr - d->base,
-						     len)
-				      : 0;
+		*value = d->ops->read ? d->ops->read(d->opaque, &a) : 0;
 		/* Keep only the bytes the guest asked for. */
 		if (len < 8)
 			*value &= (1ULL << (8 * len)) - 1;

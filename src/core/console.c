@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cellvm/console.h"
-#include "cellvm/evloop.h"
-#include "cellvm/thread.h"
+#include "core/console.h"
+#include "core/evloop.h"
+#include "core/thread.h"
 #include "core/vm.h"
 
 #define CONSOLE_BUF 4096

@@ -11,7 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "cellvm/evloop.h"
+#include "core/evloop.h"
 #include "core/vm.h"
 
 #define EVLOOP_MAX_HANDLERS 32

@@ -2,7 +2,7 @@
 /* Interrupt lines: a device's handle on the VM's interrupt controller. */
 #include <errno.h>
 
-#include "cellvm/irq.h"
+#include "core/irq.h"
 
 int cellvm_irq_set(const struct cellvm_irq *irq, bool level)
 {

@@ -32,11 +32,17 @@ int loader_open(const struct cellvm_image *img, const char *what,
 		return cellvm_err_set(err, CELLVM_E_IMAGE, errno,
 				      "%s %s: %s", what, img->path,
 				      strerror(errno));
-	if (fstat(li->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(li->fd, &st) < 0) {
+		int e = errno;
 
 		loader_close(li);
 		return cellvm_err_set(err, CELLVM_E_IMAGE, e,
+				      "%s %s: cannot stat: %s", what,
+				      img->path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		loader_close(li);
+		return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
 				      "%s %s: not a regular file", what,
 				      img->path);
 	}

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "cellvm/cellvm.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 
 struct loader_image {
 	const char *what; /* "kernel", "initrd", "DTB": for messages */

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cellvm/mem.h"
+#include "core/mem.h"
 
 /* Is [gpa, gpa + len) inside [base, base + size)? Overflow-safe. */
 static int range_inside(uint64_t gpa, uint64_t len, uint64_t base,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellvm/parse.h"
+#include "core/parse.h"
 
 static int parse_digits(const char *s, const char **end, uint64_t *out)
 {

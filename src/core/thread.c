@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Threads with a small stack: see include/cellvm/thread.h. */
-#include "cellvm/thread.h"
+/* Threads with a small stack: see src/core/thread.h. */
+#include "core/thread.h"
 
 int cellvm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {

@@ -22,21 +22,21 @@
 
 void vcpu_dump_regs(struct cellvm_vcpu *v, enum cellvm_log_level lvl)
 {
-	const struct cellvm_arch_ops *arch = v->vm->arch;
+	const struct cellvm_board_ops *board = v->vm->board;
 	char line[512];
 	size_t n = 0;
 	unsigned i;
 
-	if (!arch)
+	if (!board)
 		return;
-	for (i = 0; i < arch->nr_regs; i++) {
+	for (i = 0; i < board->nr_regs; i++) {
 		uint64_t val = 0;
 		int w;
 
-		if (v->vm->hv_ops->get_reg(v->hv, arch->regs[i].id, &val))
+		if (v->vm->hv_ops->get_reg(v->hv, board->regs[i].id, &val))
 			continue;
 		w = snprintf(line + n, sizeof(line) - n, "%s=%016" PRIx64 " ",
-			     arch->regs[i].name, val);
+			     board->regs[i].name, val);
 		if (w < 0 || (size_t)w >= sizeof(line) - n) {
 			line[n] = '\0';
 			if (n)
@@ -95,11 +95,7 @@ static enum vcpu_action vcpu_mmio(struct cellvm_vcpu *v)
 	struct cellvm_exit *e = &v->exit;
 	int ret;
 
-	if (vm->arch && vm->arch->mmio && vm->arch->mmio(vm, v, e)) {
-		v->failures = 0;
-		return VCPU_CONTINUE;
-	}
-	ret = cellvm_bus_access(&vm->bus, e->mmio.addr, e->mmio.len,
+	ret = cellvm_bus_access(&vm->bus, v->index, e->mmio.addr, e->mmio.len,
 				e->mmio.is_write, &e->mmio.data);
 	if (ret == 0) {
 		v->failures = 0;
@@ -122,11 +118,9 @@ enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v)
 {
 	struct cellvm_vm *vm = v->vm;
 	struct cellvm_exit *e = &v->exit;
-	if (vm->user_irqchip && e->dev_irq_level != v->dev_irq_level) {
-		v->dev_irq_level = e->dev_irq_level;
-		if (vm->arch && vm->arch->irq_levels)
-			vm->arch->irq_levels(vm, v, e->dev_irq_level);
-	}
+
+	if (vm->board && vm->board->vcpu_exit)
+		vm->board->vcpu_exit(vm, v, e);
 	switch (e->reason) {
 	case CELLVM_EXIT_MMIO:
 		return vcpu_mmio(v);

@@ -14,8 +14,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "cellvm/layout.h"
-#include "cellvm/thread.h"
+#include "core/thread.h"
 #include "core/vm.h"
 
 #define HUGE_2M (2ULL << 20)
@@ -86,21 +85,32 @@ int vm_own_device(struct cellvm_vm *vm, void *opaque,
 	return 0;
 }
 
+/* The config's board, else the backend's. */
+static const struct cellvm_board_ops *
+vm_board(const struct cellvm_config *cfg)
+{
+	return cfg->board ? cfg->board : cfg->hv->board;
+}
+
 static int vm_check_config(const struct cellvm_config *cfg,
 			   struct cellvm_err *err)
 {
 	if (!cfg->hv)
 		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
 				      "no hypervisor backend given");
+	if (!vm_board(cfg))
+		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
+				      "no board given, and backend %s names none",
+				      cfg->hv->name);
 	if (cfg->ncpus < 1 || cfg->ncpus > CELLVM_MAX_VCPUS)
-		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
-				      "--cpus %u: must be 1 to %u", cfg->ncpus,
-				      CELLVM_MAX_VCPUS);
+		return cellvm_err_set_field(err, "ncpus", CELLVM_E_USAGE, EINVAL,
+					    "%u vCPUs: must be 1 to %u",
+					    cfg->ncpus, CELLVM_MAX_VCPUS);
 	if (cfg->mem_size == 0 || cfg->mem_size % 4096)
-		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
-				      "--mem %" PRIu64
-				      ": must be a non-zero multiple of 4 KiB",
-				      cfg->mem_size);
+		return cellvm_err_set_field(err, "mem_size", CELLVM_E_USAGE,
+					    EINVAL,
+					    "%" PRIu64 " bytes of RAM: must be a non-zero multiple of 4 KiB",
+					    cfg->mem_size);
 	return 0;
 }
 
@@ -128,11 +138,11 @@ static int vm_alloc_ram(struct cellvm_vm *vm, struct cellvm_err *err)
 	madvise(aligned, size, MADV_HUGEPAGE);
 	vm->ram = aligned;
 	vm->ram_size = size;
-	ret = cellvm_mem_add(&vm->mem, CELLVM_RAM_BASE, size, aligned);
+	ret = cellvm_mem_add(&vm->mem, vm->board->ram_base, size, aligned);
 	if (ret)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
 				      "guest RAM: %s", strerror(-ret));
-	return vm->hv_ops->map_mem(vm->hv, 0, CELLVM_RAM_BASE, aligned,
+	return vm->hv_ops->map_mem(vm->hv, 0, vm->board->ram_base, aligned,
 				   size, err);
 }
 
@@ -143,9 +153,9 @@ static int vm_create_vcpus(struct cellvm_vm *vm, struct cellvm_err *err)
 	int ret;
 
 	if (max > 0 && vm->cfg.ncpus > (unsigned)max)
-		return cellvm_err_set(err, CELLVM_E_HOST, EINVAL,
-				      "--cpus %u: the hypervisor allows at most %d",
-				      vm->cfg.ncpus, max);
+		return cellvm_err_set_field(err, "ncpus", CELLVM_E_HOST, EINVAL,
+					    "%u vCPUs: the hypervisor allows at most %d",
+					    vm->cfg.ncpus, max);
 	for (i = 0; i < vm->cfg.ncpus; i++) {
 		struct cellvm_vcpu *v = &vm->vcpu[i];
 
@@ -176,7 +186,7 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 	vm->cfg = *cfg;
 	vm->log = cfg->log;
 	vm->hv_ops = cfg->hv;
-	vm->arch = &cellvm_arch_arm64;
+	vm->board = vm_board(cfg);
 	pthread_mutex_init(&vm->err_lock, NULL);
 	atomic_init(&vm->stop, CELLVM_STOP_NONE);
 
@@ -196,15 +206,15 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 			     &vm->console, err);
 	if (ret)
 		goto fail;
-	ret = vm->arch->setup(vm, err);
+	ret = vm->board->setup(vm, err);
 	if (ret)
 		goto fail;
 	vm_mark(vm, CELLVM_MARK_VM_CREATED);
-	ret = vm->arch->load(vm, err);
+	ret = vm->board->load(vm, err);
 	if (ret)
 		goto fail;
 	vm_mark(vm, CELLVM_MARK_IMAGES_LOADED);
-	ret = vm->arch->vcpu_boot(vm, &vm->vcpu[0], err);
+	ret = vm->board->vcpu_boot(vm, &vm->vcpu[0], err);
 	if (ret)
 		goto fail;
 	*out = vm;
@@ -277,8 +287,8 @@ void cellvm_vm_destroy(struct cellvm_vm *vm)
 	for (i = 0; i < vm->nr_devs; i++)
 		if (vm->dev[i].stop)
 			vm->dev[i].stop(vm->dev[i].opaque);
-	if (vm->arch && vm->arch->teardown)
-		vm->arch->teardown(vm);
+	if (vm->board && vm->board->teardown)
+		vm->board->teardown(vm);
 	for (i = vm->nr_devs; i-- > 0;)
 		if (vm->dev[i].destroy)
 			vm->dev[i].destroy(vm->dev[i].opaque);

@@ -2,8 +2,10 @@
 /*
  * The VM context object (internal to libcellvm). Everything a VM owns hangs
  * off struct cellvm_vm: no file-scope state, so several VMs can share a
- * process. The architecture plugs in through struct cellvm_arch_ops; the
- * hypervisor through struct cellvm_hv_ops.
+ * process. The board (the machine: memory map, devices, boot protocol)
+ * plugs in through struct cellvm_board_ops; the hypervisor through
+ * struct cellvm_hv_ops. Neither is named here: the config or the backend
+ * chooses the board.
  */
 #ifndef CELLVM_CORE_VM_H
 #define CELLVM_CORE_VM_H
@@ -13,16 +15,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
 #include "cellvm/cellvm.h"
-#include "cellvm/console.h"
 #include "cellvm/hv.h"
-#include "cellvm/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/bus.h"
+#include "core/console.h"
+#include "core/irq.h"
+#include "core/mem.h"
 
-#define CELLVM_MAX_VCPUS 512
-#define CELLVM_MAX_DEVICES 16
+/* Devices a VM owns: every bus window may be a device. */
+#define CELLVM_MAX_DEVICES CELLVM_BUS_MAX_DEVICES
 
 struct cellvm_vm;
 struct cellvm_vcpu;
@@ -36,29 +38,27 @@ struct cellvm_reg_desc {
 };
 
 /*
- * What the architecture contributes. Stages run in this order:
- * setup (irqchip, platform devices), load (images, device tree),
- * vcpu_boot (boot registers of vCPU 0). mmio() sees an access before the
- * bus, for windows that need the accessing vCPU (a GIC CPU interface).
+ * What the board contributes. Stages run in this order: setup (irqchip,
+ * devices), load (images, device tree), vcpu_boot (boot registers of
+ * vCPU 0). vcpu_exit sees every exit before the core dispatches it (the
+ * arm64 board forwards a vCPU's timer and PMU line levels to a user-space
+ * GIC there). teardown runs after the devices stopped, before they are
+ * freed.
  */
-struct cellvm_arch_ops {
+struct cellvm_board_ops {
 	const char *name;
+	uint64_t ram_base; /* guest-physical start of RAM */
 	int (*setup)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*load)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*vcpu_boot)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			 struct cellvm_err *err);
-	/* Returns 1 if handled, 0 to go on to the bus. */
-	int (*mmio)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-		    struct cellvm_exit *exit);
-	/* User irqchip: the vCPU's timer/PMU line levels changed. */
-	void (*irq_levels)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-			   uint32_t levels);
+	void (*vcpu_exit)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			  const struct cellvm_exit *exit);
 	void (*teardown)(struct cellvm_vm *vm);
+	/* Registers shown in a dump, by the backend's register ids. */
 	const struct cellvm_reg_desc *regs;
 	unsigned nr_regs;
 };
-
-extern const struct cellvm_arch_ops cellvm_arch_arm64;
 
 struct cellvm_vcpu {
 	struct cellvm_vm *vm;
@@ -67,7 +67,6 @@ struct cellvm_vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct cellvm_exit exit;
-	uint32_t dev_irq_level; /* last levels seen (user irqchip) */
 	unsigned failures; /* consecutive exits answered with an abort */
 	struct cellvm_ratelimit rl;
 };
@@ -83,8 +82,8 @@ struct cellvm_vm {
 	struct cellvm_config cfg;
 	const struct cellvm_hv_ops *hv_ops;
 	struct cellvm_hv *hv;
-	const struct cellvm_arch_ops *arch;
-	void *arch_priv;
+	const struct cellvm_board_ops *board;
+	void *board_priv;
 	struct cellvm_log log;
 
 	uint8_t *ram;
@@ -92,7 +91,6 @@ struct cellvm_vm {
 	struct cellvm_mem mem;
 	struct cellvm_bus bus;
 	struct cellvm_irqchip irqchip;
-	bool user_irqchip;
 
 	unsigned ncpus;
 	struct cellvm_vcpu vcpu[CELLVM_MAX_VCPUS];
@@ -107,7 +105,6 @@ struct cellvm_vm {
 	struct cellvm_err run_err; /* why CELLVM_STOP_ERROR */
 	pthread_mutex_t err_lock;
 	_Atomic uint64_t mark[CELLVM_MARK_NR];
-	struct cellvm_ratelimit rl_bus;
 };
 
 /* Record a boot mark once (the first time it is reached). */
@@ -140,8 +137,6 @@ void evloop_wake(struct cellvm_evloop *l);
 /* Console (console.c). */
 int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 		   struct cellvm_console **out, struct cellvm_err *err);
-void console_attach(struct cellvm_console *c,
-		    const struct cellvm_console_port *port);
 void console_destroy(struct cellvm_console *c);
 
 #endif

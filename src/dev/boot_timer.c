@@ -11,17 +11,18 @@
  */
 #include "dev/boot_timer.h"
 
-static uint64_t boot_timer_read(void *opaque, uint64_t offset, unsigned size)
+static uint64_t boot_timer_read(void *opaque,
+				const struct cellvm_access_info *a)
 {
 	return 0;
 }
 
-static void boot_timer_write(void *opaque, uint64_t offset, uint64_t value,
-			     unsigned size)
+static void boot_timer_write(void *opaque, const struct cellvm_access_info *a,
+			     uint64_t value)
 {
 	struct boot_timer *t = opaque;
 
-	if (offset == BOOT_TIMER_REG_MARK && t->mark)
+	if (a->offset == BOOT_TIMER_REG_MARK && t->mark)
 		t->mark(t->opaque);
 }
 

@@ -3,7 +3,7 @@
 #ifndef CELLVM_DEV_BOOT_TIMER_H
 #define CELLVM_DEV_BOOT_TIMER_H
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 
 struct boot_timer {
 	/* Called on the guest's first write to the mark register. */

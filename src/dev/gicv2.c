@@ -36,13 +36,13 @@
  * Any other register reads as zero and ignores writes, with a rate-limited
  * warning.
  *
- * Device-tree node (gicv2_fdt_node):
+ * Device-tree node: written by the board (src/arch/arm64/fdt.c), since it
+ * describes both windows, e.g.:
  *	intc@8000000 {
  *		compatible = "arm,cortex-a15-gic";
  *		#interrupt-cells = <3>;
  *		interrupt-controller;
  *		reg = <0 0x8000000 0 0x10000>, <0 0x8010000 0 0x10000>;
- *		phandle = <1>;
  *	};
  */
 #include <errno.h>
@@ -50,9 +50,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libfdt.h>
-
-#include "cellvm/layout.h"
 #include "dev/gicv2.h"
 
 #define SUBSYS "gicv2"
@@ -891,31 +888,27 @@ void gicv2_destroy(struct gicv2 *g)
 	pthread_mutex_destroy(&g->lock);
 }
 
-static unsigned mmio_cpu(const struct gicv2 *g)
+/* Bus windows: the accessing CPU comes with each access. */
+static uint64_t dist_mmio_read(void *opaque, const struct cellvm_access_info *a)
 {
-	return g->cfg.current_cpu ? g->cfg.current_cpu(g->cfg.opaque) : 0;
+	return gicv2_dist_read(opaque, a->cpu, a->offset, a->size);
 }
 
-static uint64_t dist_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static void dist_mmio_write(void *opaque, const struct cellvm_access_info *a,
+			    uint64_t value)
 {
-	return gicv2_dist_read(opaque, mmio_cpu(opaque), offset, size);
+	gicv2_dist_write(opaque, a->cpu, a->offset, a->size, value);
 }
 
-static void dist_mmio_write(void *opaque, uint64_t offset, uint64_t value,
-			    unsigned size)
+static uint64_t cpu_mmio_read(void *opaque, const struct cellvm_access_info *a)
 {
-	gicv2_dist_write(opaque, mmio_cpu(opaque), offset, size, value);
+	return gicv2_cpu_read(opaque, a->cpu, a->offset, a->size);
 }
 
-static uint64_t cpu_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static void cpu_mmio_write(void *opaque, const struct cellvm_access_info *a,
+			   uint64_t value)
 {
-	return gicv2_cpu_read(opaque, mmio_cpu(opaque), offset, size);
-}
-
-static void cpu_mmio_write(void *opaque, uint64_t offset, uint64_t value,
-			   unsigned size)
-{
-	gicv2_cpu_write(opaque, mmio_cpu(opaque), offset, size, value);
+	gicv2_cpu_write(opaque, a->cpu, a->offset, a->size, value);
 }
 
 const struct cellvm_mmio_ops gicv2_dist_mmio_ops = {
@@ -948,41 +941,4 @@ void gicv2_irqchip(struct gicv2 *g, struct cellvm_irqchip *out)
 {
 	out->ops = &gicv2_irqchip_ops;
 	out->priv = g;
-}
-
-/* Device-tree binding: Linux's arm,gic.yaml ("arm,cortex-a15-gic"). */
-int gicv2_fdt_node(void *fdt, uint64_t dist_base, uint64_t cpu_base,
-		   uint32_t phandle)
-{
-	const fdt32_t reg[] = {
-		cpu_to_fdt32(dist_base >> 32), cpu_to_fdt32(dist_base),
-		cpu_to_fdt32(CELLVM_GIC_DIST_SIZE >> 32),
-		cpu_to_fdt32(CELLVM_GIC_DIST_SIZE),
-		cpu_to_fdt32(cpu_base >> 32), cpu_to_fdt32(cpu_base),
-		cpu_to_fdt32(CELLVM_GIC_CPU_SIZE >> 32),
-		cpu_to_fdt32(CELLVM_GIC_CPU_SIZE),
-	};
-	char name[32];
-	int err;
-
-	if (phandle == 0 || phandle == (uint32_t)-1)
-		return -EINVAL;
-	snprintf(name, sizeof(name), "intc@%" PRIx64, dist_base);
-	err = fdt_begin_node(fdt, name);
-	if (!err)
-		err = fdt_property_string(fdt, "compatible",
-					  "arm,cortex-a15-gic");
-	if (!err)
-		err = fdt_property_u32(fdt, "#interrupt-cells", 3);
-	if (!err)
-		err = fdt_property(fdt, "interrupt-controller", NULL, 0);
-	if (!err)
-		err = fdt_property(fdt, "reg", reg, sizeof(reg));
-	if (!err)
-		err = fdt_property_u32(fdt, "phandle", phandle);
-	if (!err)
-		err = fdt_end_node(fdt);
-	if (err == -FDT_ERR_NOSPACE)
-		return -ENOSPC;
-	return err ? -EINVAL : 0;
 }

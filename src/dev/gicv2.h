@@ -11,10 +11,10 @@
  * fields are private to gicv2.c.
  *
  * Register accesses carry the index of the accessing CPU, because the
- * GIC banks registers by who asks (IHI 0048B §4.1.1) and the bus callbacks
- * do not know it: the VM glue calls gicv2_dist_read() and friends with the
- * current vCPU, or puts gicv2_dist_mmio_ops/gicv2_cpu_mmio_ops on the bus
- * and answers gicv2_config.current_cpu.
+ * GIC banks registers by who asks (IHI 0048B §4.1.1): the board puts
+ * gicv2_dist_mmio_ops and gicv2_cpu_mmio_ops on the bus like any other
+ * device, and the bus hands each access's vCPU (cellvm_access_info.cpu)
+ * to gicv2_dist_read() and friends.
  */
 #ifndef CELLVM_DEV_GICV2_H
 #define CELLVM_DEV_GICV2_H
@@ -23,9 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
-#include "cellvm/irq.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
 
 #define GICV2_MAX_CPUS 8 /* GICD_TYPER.CPUNumber is 3 bits */
@@ -126,9 +126,6 @@ struct gicv2_config {
 	 * it must not call anything else of this GIC. May be NULL.
 	 */
 	void (*set_cpu_irq)(void *opaque, unsigned cpu, bool level);
-	/* For the mmio ops only: the CPU doing the current access. NULL
-	 * means CPU 0. */
-	unsigned (*current_cpu)(void *opaque);
 	void *opaque;
 	const struct cellvm_log *log; /* outlives the GIC; NULL: stderr */
 };
@@ -198,21 +195,13 @@ void gicv2_cpu_write(struct gicv2 *g, unsigned cpu, uint64_t offset,
 /* The IRQ output of CPU `cpu` (false for a CPU that does not exist). */
 bool gicv2_cpu_irq(struct gicv2 *g, unsigned cpu);
 
-/* Bus adapters (opaque = struct gicv2 *); the CPU comes from
- * cfg.current_cpu. No fdt_node: the arch writes the node with
- * gicv2_fdt_node() because it needs both windows. */
+/* The distributor and CPU interface windows on the bus (opaque = struct
+ * gicv2 *); the CPU is the access's. No fdt_node: the board writes the
+ * one node that describes both windows. */
 extern const struct cellvm_mmio_ops gicv2_dist_mmio_ops;
 extern const struct cellvm_mmio_ops gicv2_cpu_mmio_ops;
 
 /* Fill *out so that devices' lines (SPI INTIDs) reach gicv2_set_spi. */
 void gicv2_irqchip(struct gicv2 *g, struct cellvm_irqchip *out);
-
-/*
- * Write the controller's node in libfdt sequential-write mode, under a
- * root with #address-cells = #size-cells = 2. 0, -EINVAL (bad phandle or
- * libfdt error) or -ENOSPC (blob full).
- */
-int gicv2_fdt_node(void *fdt, uint64_t dist_base, uint64_t cpu_base,
-		   uint32_t phandle) CELLVM_MUST_CHECK;
 
 #endif

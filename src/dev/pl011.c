@@ -56,6 +56,7 @@
 
 #include <libfdt.h>
 
+#include "core/bytes.h"
 #include "dev/pl011.h"
 
 #define PL011_SUBSYS "pl011"
@@ -447,9 +448,11 @@ static unsigned lane_shift(uint64_t offset)
 	return (unsigned)(offset & 3) * 8;
 }
 
-static uint64_t pl011_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static uint64_t pl011_mmio_read(void *opaque,
+				const struct cellvm_access_info *a)
 {
 	struct pl011 *u = opaque;
+	uint64_t offset = a->offset;
 	struct pl011_fx fx = { 0 };
 	uint64_t reg = offset & ~(uint64_t)3;
 	uint32_t v;
@@ -462,10 +465,12 @@ static uint64_t pl011_mmio_read(void *opaque, uint64_t offset, unsigned size)
 	return v >> lane_shift(offset);
 }
 
-static void pl011_mmio_write(void *opaque, uint64_t offset, uint64_t value,
-			     unsigned size)
+static void pl011_mmio_write(void *opaque, const struct cellvm_access_info *a,
+			     uint64_t value)
 {
 	struct pl011 *u = opaque;
+	uint64_t offset = a->offset;
+	unsigned size = a->size;
 	struct pl011_fx fx = { 0 };
 	uint64_t reg = offset & ~(uint64_t)3;
 	unsigned shift = lane_shift(offset);
@@ -477,14 +482,6 @@ static void pl011_mmio_write(void *opaque, uint64_t offset, uint64_t value,
 	finish(u, &fx);
 	pthread_mutex_unlock(&u->lock);
 	apply(u, &fx);
-}
-
-/* libfdt's negative FDT_ERR_* codes as -errno; only space is likely. */
-static int fdt_errno(int ret)
-{
-	if (!ret)
-		return 0;
-	return ret == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
 }
 
 static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
@@ -510,7 +507,7 @@ static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	if (!ret)
 		ret = fdt_property(fdt, "reg", reg, sizeof(reg));
 	if (ret)
-		return fdt_errno(ret);
+		return fdt_to_errno(ret);
 	ret = ctx->irq_prop(ctx, u->host.irq.line, false);
 	if (ret)
 		return ret < 0 ? ret : -EINVAL;
@@ -520,7 +517,7 @@ static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 		ret = fdt_property(fdt, "clocks", clocks, sizeof(clocks));
 	if (!ret)
 		ret = fdt_end_node(fdt);
-	return fdt_errno(ret);
+	return fdt_to_errno(ret);
 }
 
 const struct cellvm_mmio_ops pl011_mmio_ops = {

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
-#include "cellvm/irq.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
 
 /* Depth of the receive FIFO when UARTLCR_H.FEN is set (TRM 2.4.3). */

@@ -19,13 +19,7 @@
  * complete with VIRTIO_BLK_S_IOERR, unknown types with _UNSUPP. Writes of
  * any kind to a read-only disk fail with _IOERR and touch nothing.
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +30,7 @@
 #include <unistd.h>
 
 #include "dev/virtio_blk.h"
+#include "dev/virtio_devices.h"
 
 #define BLK_SUBSYS "virtio-blk"
 #define SECTOR_SIZE 512u
@@ -460,3 +455,22 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 	*out = b->t;
 	return 0;
 }
+
+static int blk_new(const struct cellvm_dev_cfg *cfg,
+		   const struct virtio_dev_env *env, struct virtio_mmio **out,
+		   struct cellvm_err *err)
+{
+	struct virtio_blk_params p = {
+		.mmio = env->mmio,
+		.path = cfg->blk.path,
+		.readonly = cfg->blk.readonly,
+	};
+
+	return virtio_blk_create(&p, out, err);
+}
+
+const struct virtio_dev_type virtio_blk_type = {
+	.name = "virtio-blk",
+	.type = CELLVM_DEV_VIRTIO_BLK,
+	.create = blk_new,
+};

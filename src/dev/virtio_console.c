@@ -9,18 +9,13 @@
  * Not emulated: VIRTIO_CONSOLE_F_SIZE, _MULTIPORT (and so the control
  * queues), _EMERG_WRITE; the configuration space reads as zeroes (5.3.4).
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "dev/virtio_console.h"
+#include "dev/virtio_devices.h"
 
 #define CONSOLE_RXQ 0
 #define CONSOLE_TXQ 1
@@ -161,3 +156,42 @@ struct cellvm_console_port virtio_console_port(struct virtio_mmio *t)
 		.opaque = virtio_mmio_device(t),
 	};
 }
+
+static void host_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+	cellvm_console_write(opaque, buf, len);
+}
+
+static void host_rx_ready(void *opaque)
+{
+	cellvm_console_rx_ready(opaque);
+}
+
+/* The guest console: output to env->console, which feeds it input. */
+static int console_new(const struct cellvm_dev_cfg *cfg,
+		       const struct virtio_dev_env *env,
+		       struct virtio_mmio **out, struct cellvm_err *err)
+{
+	struct virtio_console_params p = {
+		.mmio = env->mmio,
+		.tx = host_tx,
+		.rx_ready = host_rx_ready,
+		.cb_opaque = env->console,
+	};
+	struct cellvm_console_port port;
+	int ret;
+
+	ret = virtio_console_create(&p, out, err);
+	if (ret)
+		return ret;
+	port = virtio_console_port(*out);
+	if (env->console)
+		console_attach(env->console, &port);
+	return 0;
+}
+
+const struct virtio_dev_type virtio_console_type = {
+	.name = "virtio-console",
+	.type = CELLVM_DEV_VIRTIO_CONSOLE,
+	.create = console_new,
+};

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cellvm/console.h"
+#include "core/console.h"
 #include "cellvm/err.h"
 #include "dev/virtio_mmio.h"
 

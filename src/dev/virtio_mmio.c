@@ -40,7 +40,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "cellvm/thread.h"
+#include "core/bytes.h"
+#include "core/thread.h"
 #include "dev/virtio_mmio.h"
 
 /* Features every device gets from the transport. */
@@ -574,9 +575,11 @@ static uint64_t read_config(const struct virtio_mmio *t, uint64_t off,
 	return val;
 }
 
-static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
+static uint64_t mmio_read(void *opaque, const struct cellvm_access_info *a)
 {
 	struct virtio_mmio *t = opaque;
+	uint64_t off = a->offset;
+	unsigned size = a->size;
 	uint64_t val;
 
 	virtio_mmio_lock(t);
@@ -593,10 +596,12 @@ static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
 	return val;
 }
 
-static void mmio_write(void *opaque, uint64_t off, uint64_t val,
-		       unsigned size)
+static void mmio_write(void *opaque, const struct cellvm_access_info *a,
+		       uint64_t val)
 {
 	struct virtio_mmio *t = opaque;
+	uint64_t off = a->offset;
+	unsigned size = a->size;
 
 	virtio_mmio_lock(t);
 	if (off >= VIRTIO_MMIO_CONFIG)
@@ -608,14 +613,6 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val,
 	else
 		write_reg(t, off, (uint32_t)val);
 	virtio_mmio_unlock(t);
-}
-
-/* libfdt's negative FDT_ERR_* codes as -errno; only space is likely. */
-static int fdt_errno(int ret)
-{
-	if (!ret)
-		return 0;
-	return ret == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
 }
 
 /* The builder uses libfdt's sequential-write mode: emit one node. */
@@ -639,7 +636,7 @@ static int mmio_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	if (!ret)
 		ret = fdt_property(ctx->fdt, "reg", reg, sizeof(reg));
 	if (ret)
-		return fdt_errno(ret);
+		return fdt_to_errno(ret);
 	/* Edge-rising, as QEMU's virt board declares virtio-mmio. */
 	ret = ctx->irq_prop(ctx, t->irq.line, true);
 	if (ret)
@@ -647,7 +644,7 @@ static int mmio_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	ret = fdt_property(ctx->fdt, "dma-coherent", NULL, 0);
 	if (!ret)
 		ret = fdt_end_node(ctx->fdt);
-	return fdt_errno(ret);
+	return fdt_to_errno(ret);
 }
 
 const struct cellvm_mmio_ops virtio_mmio_ops = {

@@ -21,11 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
-#include "cellvm/irq.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtqueue.h"
 
 /* 4.2.2 MMIO Device Register Layout */
@@ -88,7 +88,8 @@
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
 
-#define VIRTIO_MMIO_MAX_QUEUES 2
+/* Queues per device: virtio-vsock has three (virtio 1.2, 5.10.2). */
+#define VIRTIO_MMIO_MAX_QUEUES 3
 #define VIRTIO_MMIO_CONFIG_MAX 64
 
 #define VIRTIO_BIT(n) (1ull << (n))

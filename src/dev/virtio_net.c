@@ -17,13 +17,7 @@
  * buffers) and the notify eventfd. A received frame larger than the
  * guest's buffer, and a transmitted frame the TAP refuses, are dropped.
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <endian.h>
 #include <errno.h>
@@ -36,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "dev/virtio_devices.h"
 #include "dev/virtio_net.h"
 
 #define NET_SUBSYS "virtio-net"
@@ -330,3 +325,23 @@ int virtio_net_create(const struct virtio_net_params *p,
 	*out = n->t;
 	return 0;
 }
+
+static int net_new(const struct cellvm_dev_cfg *cfg,
+		   const struct virtio_dev_env *env, struct virtio_mmio **out,
+		   struct cellvm_err *err)
+{
+	struct virtio_net_params p = {
+		.mmio = env->mmio,
+		.tap = cfg->net.tap,
+		.has_mac = cfg->net.has_mac,
+	};
+
+	memcpy(p.mac, cfg->net.mac, sizeof(p.mac));
+	return virtio_net_create(&p, out, err);
+}
+
+const struct virtio_dev_type virtio_net_type = {
+	.name = "virtio-net",
+	.type = CELLVM_DEV_VIRTIO_NET,
+	.create = net_new,
+};

@@ -9,18 +9,13 @@
  * bits, no configuration space (5.4.3, 5.4.4). Device-readable buffers
  * are ignored.
  *
- * Device tree node (written by the transport, virtio_mmio.c), e.g.:
- *	virtio_mmio@a000200 {
- *		compatible = "virtio,mmio";
- *		reg = <0x0 0xa000200 0x0 0x200>;
- *		interrupts = <GIC_SPI 17 IRQ_TYPE_EDGE_RISING>;
- *		dma-coherent;
- *	};
+ * Device tree node: the transport's (see virtio_mmio.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "dev/virtio_devices.h"
 #include "dev/virtio_rng.h"
 
 #define RNG_MAX_PER_CHAIN 65536u
@@ -101,3 +96,18 @@ int virtio_rng_create(const struct virtio_rng_params *p,
 	*out = r->t;
 	return 0;
 }
+
+static int rng_new(const struct cellvm_dev_cfg *cfg,
+		   const struct virtio_dev_env *env, struct virtio_mmio **out,
+		   struct cellvm_err *err)
+{
+	struct virtio_rng_params p = { .mmio = env->mmio };
+
+	return virtio_rng_create(&p, out, err);
+}
+
+const struct virtio_dev_type virtio_rng_type = {
+	.name = "virtio-rng",
+	.type = CELLVM_DEV_VIRTIO_RNG,
+	.create = rng_new,
+};

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "cellvm/err.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 
 /* Largest queue this implementation offers (QueueNumMax). */
 #define VIRTQ_MAX_SIZE 256

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Scripted test backend (include/cellvm/hv_test.h). It keeps everything in
+ * Scripted test backend (src/hv/test.h). It keeps everything in
  * the backend VM object, so several test VMs can coexist in one process.
  */
 #include <errno.h>
@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "cellvm/arm64.h"
-#include "cellvm/hv_test.h"
+#include "cellvm/cellvm.h"
+#include "hv/test.h"
 
 struct cellvm_hv_vcpu {
 	struct cellvm_hv *hv;
@@ -181,6 +182,7 @@ static int test_irqfd(struct cellvm_hv *hv, unsigned line, int fd)
 
 const struct cellvm_hv_ops cellvm_hv_test_ops = {
 	.name = "test",
+	.board = &cellvm_board_arm64_virt,
 	.vm_create = test_vm_create,
 	.vm_destroy = test_vm_destroy,
 	.max_vcpus = test_max_vcpus,

@@ -4,7 +4,7 @@
  * `pkg-config --cflags --libs libcellvm` (tools/check-install): it boots a
  * minimal arm64 Image header on the scripted test backend, whose vCPU
  * powers off at the end of its (empty) script, and prints how the run
- * ended. Uses the public headers only.
+ * ended. Uses the public headers, and the test backend's table.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +12,11 @@
 #include <string.h>
 
 #include <cellvm/cellvm.h>
+#include <cellvm/hv.h>
+
+/* The scripted test backend: internal (src/hv/test.h), exported only by
+ * the host test library this program is built against. */
+extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 
 #define KERNEL_SIZE (1u << 20)
 

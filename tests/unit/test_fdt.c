@@ -17,7 +17,7 @@
 #include <libfdt.h>
 
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 #define BUF_SIZE ARM64_FDT_GEN_ROOM
 #define MAX_CPUS 123
@@ -607,6 +607,11 @@ static void test_patch_errors(void **state)
 	expect_patch_err(buf, sizeof(buf), &r.cfg, -EINVAL,
 			 "DTB malformed (libfdt: FDT_ERR_BADMAGIC)");
 	expect_patch_err(NULL, sizeof(buf), &r.cfg, -EINVAL, "DTB missing");
+	/* With the file's name, every message names it. */
+	r.cfg.dtb_name = "my.dtb";
+	expect_patch_err(buf, sizeof(buf), &r.cfg, -EINVAL,
+			 "DTB my.dtb: malformed (libfdt: FDT_ERR_BADMAGIC)");
+	r.cfg.dtb_name = NULL;
 
 	make_user_dtb(buf, 4096, &one);
 	expect_patch_err(buf, fdt_totalsize(buf) - 1, &r.cfg, -EINVAL,

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -9,7 +9,9 @@
  * as vm.c does; the images are temporary files.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -329,6 +332,51 @@ static void test_missing_file_is_an_error(void **state)
 	assert_int_equal(li.fd, -1);
 }
 
+/*
+ * fstat() failing on an open file is rare (EOVERFLOW, a dying FUSE mount),
+ * so this test binary interposes its own fstat: with fail_fstat set it
+ * fails with EIO, otherwise it asks the kernel.
+ */
+static bool fail_fstat;
+
+int fstat(int fd, struct stat *st)
+{
+	if (fail_fstat) {
+		errno = EIO;
+		return -1;
+	}
+	return fstatat(fd, "", st, AT_EMPTY_PATH);
+}
+
+static void test_unstatable_file_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct cellvm_image img = { .path = f->path, .file_offset = -1 };
+	struct cellvm_err err = { 0 };
+	struct loader_image li;
+	int ret;
+
+	fail_fstat = true;
+	ret = loader_open(&img, "kernel", &li, &err);
+	fail_fstat = false;
+	assert_int_equal(ret, -EIO);
+	assert_int_equal(err.cat, CELLVM_E_IMAGE);
+	assert_non_null(strstr(err.msg, f->path));
+	assert_non_null(strstr(err.msg, "cannot stat"));
+	assert_int_equal(li.fd, -1);
+}
+
+static void test_directory_is_an_error(void **state)
+{
+	struct cellvm_image img = { .path = "/", .file_offset = -1 };
+	struct cellvm_err err = { 0 };
+	struct loader_image li;
+
+	assert_int_equal(loader_open(&img, "initrd", &li, &err), -EINVAL);
+	assert_string_equal(err.msg, "initrd /: not a regular file");
+	assert_int_equal(li.fd, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +391,8 @@ int main(void)
 		T(test_partial_last_page_at_ram_end_copies),
 		T(test_short_file_is_an_error),
 		T(test_missing_file_is_an_error),
+		T(test_unstatable_file_is_an_error),
+		T(test_directory_is_an_error),
 #undef T
 	};
 

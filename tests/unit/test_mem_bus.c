@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/mem.h"
+#include "core/bus.h"
+#include "core/mem.h"
 
 static uint8_t ram[4096];
 
@@ -45,28 +45,33 @@ static void test_mem_add_rejects(void **state)
 }
 
 struct fake_dev {
-	uint64_t last_off, last_val;
-	unsigned last_size, reads, writes;
+	uint64_t last_off, last_addr, last_val;
+	unsigned last_size, last_cpu, reads, writes;
 };
 
-static uint64_t fake_read(void *opaque, uint64_t off, unsigned size)
+static uint64_t fake_read(void *opaque, const struct cellvm_access_info *a)
 {
 	struct fake_dev *d = opaque;
 
 	d->reads++;
-	d->last_off = off;
-	d->last_size = size;
+	d->last_off = a->offset;
+	d->last_addr = a->addr;
+	d->last_cpu = a->cpu;
+	d->last_size = a->size;
 	return 0x1122334455667788ULL;
 }
 
-static void fake_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+static void fake_write(void *opaque, const struct cellvm_access_info *a,
+		       uint64_t val)
 {
 	struct fake_dev *d = opaque;
 
 	d->writes++;
-	d->last_off = off;
+	d->last_off = a->offset;
+	d->last_addr = a->addr;
+	d->last_cpu = a->cpu;
 	d->last_val = val;
-	d->last_size = size;
+	d->last_size = a->size;
 }
 
 static const struct cellvm_mmio_ops fake_ops = {
@@ -85,17 +90,22 @@ static void test_bus_routing(void **state)
 	assert_int_equal(cellvm_bus_add(&bus, "x", 0x8800, 0x1000, &fake_ops, &a), -EINVAL);
 	assert_int_equal(bus.dev[0].base, 0x8000);
 
-	assert_int_equal(cellvm_bus_access(&bus, 0x9010, 2, false, &v), 0);
+	assert_int_equal(cellvm_bus_access(&bus, 3, 0x9010, 2, false, &v), 0);
 	assert_int_equal(v, 0x7788);
+	/* The device learns offset, address, size and the vCPU. */
 	assert_int_equal(b.last_off, 0x10);
+	assert_int_equal(b.last_addr, 0x9010);
+	assert_int_equal(b.last_size, 2);
+	assert_int_equal(b.last_cpu, 3);
 	v = 0xab;
-	assert_int_equal(cellvm_bus_access(&bus, 0x8ffc, 4, true, &v), 0);
+	assert_int_equal(cellvm_bus_access(&bus, 0, 0x8ffc, 4, true, &v), 0);
 	assert_int_equal(a.last_off, 0xffc);
 	assert_int_equal(a.last_val, 0xab);
+	assert_int_equal(a.last_cpu, 0);
 	/* Straddling the end of a window, or nothing there. */
-	assert_int_equal(cellvm_bus_access(&bus, 0x8ffe, 4, false, &v), -ENODEV);
-	assert_int_equal(cellvm_bus_access(&bus, 0xa000, 4, false, &v), -ENODEV);
-	assert_int_equal(cellvm_bus_access(&bus, 0x9000, 3, false, &v), -EINVAL);
+	assert_int_equal(cellvm_bus_access(&bus, 0, 0x8ffe, 4, false, &v), -ENODEV);
+	assert_int_equal(cellvm_bus_access(&bus, 0, 0xa000, 4, false, &v), -ENODEV);
+	assert_int_equal(cellvm_bus_access(&bus, 0, 0x9000, 3, false, &v), -EINVAL);
 }
 
 int main(void)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cellvm/parse.h"
+#include "core/parse.h"
 
 static void test_sizes(void **state)
 {

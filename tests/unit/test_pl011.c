@@ -138,14 +138,29 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* An access at offset `off` of the window, as the bus makes it. */
+static uint64_t mmio_rd(struct pl011 *u, uint64_t off, unsigned size)
+{
+	struct cellvm_access_info a = { .offset = off, .size = size };
+
+	return pl011_mmio_ops.read(u, &a);
+}
+
+static void mmio_wr(struct pl011 *u, uint64_t off, unsigned size, uint64_t v)
+{
+	struct cellvm_access_info a = { .offset = off, .size = size };
+
+	pl011_mmio_ops.write(u, &a, v);
+}
+
 static uint32_t rd(struct fake *f, uint64_t off)
 {
-	return (uint32_t)pl011_mmio_ops.read(f->u, off, 4);
+	return (uint32_t)mmio_rd(f->u, off, 4);
 }
 
 static void wr(struct fake *f, uint64_t off, uint32_t v)
 {
-	pl011_mmio_ops.write(f->u, off, v, 4);
+	mmio_wr(f->u, off, 4, v);
 }
 
 static size_t rx(struct fake *f, const char *s, size_t len)
@@ -188,7 +203,7 @@ static void test_id_registers(void **state)
 
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		assert_int_equal(rd(f, ids[i].off), ids[i].val);
-		assert_int_equal(pl011_mmio_ops.read(f->u, ids[i].off, 1),
+		assert_int_equal(mmio_rd(f->u, ids[i].off, 1),
 				 ids[i].val);
 		/* Read-only: a write changes nothing. */
 		wr(f, ids[i].off, 0xff);
@@ -556,31 +571,30 @@ static void test_unknown_offsets(void **state)
 static void test_access_sizes(void **state)
 {
 	struct fake *f = *state;
-	const struct cellvm_mmio_ops *ops = &pl011_mmio_ops;
 
-	assert_int_equal(ops->read(f->u, CR, 2), CR_TXE | CR_RXE);
-	assert_int_equal(ops->read(f->u, CR + 1, 1), (CR_TXE | CR_RXE) >> 8);
-	assert_int_equal(ops->read(f->u, CR, 8), CR_TXE | CR_RXE);
-	assert_int_equal(ops->read(f->u, 0xfe8, 2), 0x14);
+	assert_int_equal(mmio_rd(f->u, CR, 2), CR_TXE | CR_RXE);
+	assert_int_equal(mmio_rd(f->u, CR + 1, 1), (CR_TXE | CR_RXE) >> 8);
+	assert_int_equal(mmio_rd(f->u, CR, 8), CR_TXE | CR_RXE);
+	assert_int_equal(mmio_rd(f->u, 0xfe8, 2), 0x14);
 	/* A byte write changes its lane only. */
-	ops->write(f->u, CR, CR_UARTEN, 1);
+	mmio_wr(f->u, CR, 1, CR_UARTEN);
 	assert_int_equal(rd(f, CR), CR_ON);
-	ops->write(f->u, CR + 1, CR_RXE >> 8, 1);
+	mmio_wr(f->u, CR + 1, 1, CR_RXE >> 8);
 	assert_int_equal(rd(f, CR), CR_UARTEN | CR_RXE);
-	ops->write(f->u, CR, 0xffffffff00000000ULL | CR_ON, 8);
+	mmio_wr(f->u, CR, 8, 0xffffffff00000000ULL | CR_ON);
 	assert_int_equal(rd(f, CR), CR_ON);
-	ops->write(f->u, IBRD, 0x5678, 2);
-	ops->write(f->u, IBRD + 2, 0xff, 2); /* beyond IBRD's 16 bits */
+	mmio_wr(f->u, IBRD, 2, 0x5678);
+	mmio_wr(f->u, IBRD + 2, 2, 0xff); /* beyond IBRD's 16 bits */
 	assert_int_equal(rd(f, IBRD), 0x5678);
 	/* 16-bit DR traffic, as some Linux variants do. */
-	ops->write(f->u, DR, 'q', 2);
+	mmio_wr(f->u, DR, 2, 'q');
 	assert_int_equal(f->tx_len, 1);
 	assert_int_equal(f->tx[0], 'q');
 	wr(f, LCR_H, LCR_H_FEN);
 	wr(f, IMSC, INT_RX | INT_RT);
 	assert_int_equal(rx(f, "r", 1), 1);
-	assert_int_equal(ops->read(f->u, DR, 2), 'r');
-	assert_int_equal(ops->read(f->u, FR, 1) & FR_RXFE, FR_RXFE);
+	assert_int_equal(mmio_rd(f->u, DR, 2), 'r');
+	assert_int_equal(mmio_rd(f->u, FR, 1) & FR_RXFE, FR_RXFE);
 }
 
 struct fdt_test_ctx {
@@ -677,14 +691,14 @@ static void test_create_and_no_hooks(void **state)
 	pl011_destroy(NULL);
 	/* No chip, no hooks, no log: everything still works quietly. */
 	assert_int_equal(pl011_create(&host, &u), 0);
-	pl011_mmio_ops.write(u, LCR_H, LCR_H_FEN, 4);
-	pl011_mmio_ops.write(u, CR, CR_ON, 4);
-	pl011_mmio_ops.write(u, IMSC, 0x7ff, 4);
-	pl011_mmio_ops.write(u, DR, 'x', 4);
+	mmio_wr(u, LCR_H, 4, LCR_H_FEN);
+	mmio_wr(u, CR, 4, CR_ON);
+	mmio_wr(u, IMSC, 4, 0x7ff);
+	mmio_wr(u, DR, 4, 'x');
 	assert_int_equal(pl011_receive(u, (const uint8_t *)"ab", 2), 2);
 	assert_int_equal(pl011_receive(u, NULL, 2), 0);
-	assert_int_equal(pl011_mmio_ops.read(u, DR, 4), 'a');
-	assert_int_equal(pl011_mmio_ops.read(u, MIS, 4), INT_TX | INT_RT);
+	assert_int_equal(mmio_rd(u, DR, 4), 'a');
+	assert_int_equal(mmio_rd(u, MIS, 4), INT_TX | INT_RT);
 	assert_int_equal(pl011_tx_count(u), 1);
 	pl011_destroy(u);
 }

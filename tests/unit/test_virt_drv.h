@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellvm/bus.h"
-#include "cellvm/irq.h"
+#include "core/bus.h"
+#include "core/irq.h"
 #include "cellvm/log.h"
-#include "cellvm/mem.h"
+#include "core/mem.h"
 #include "dev/virtio_mmio.h"
 
 #define DRV_RAM_GPA 0x40000000ull
@@ -131,7 +131,7 @@ static inline uint32_t mmio_r(struct drv *d, uint64_t off)
 {
 	uint64_t v = 0;
 
-	if (cellvm_bus_access(&d->bus, DRV_MMIO_BASE + off, 4, false, &v))
+	if (cellvm_bus_access(&d->bus, 0, DRV_MMIO_BASE + off, 4, false, &v))
 		abort();
 	return (uint32_t)v;
 }
@@ -140,7 +140,7 @@ static inline uint64_t mmio_rn(struct drv *d, uint64_t off, unsigned len)
 {
 	uint64_t v = 0;
 
-	if (cellvm_bus_access(&d->bus, DRV_MMIO_BASE + off, len, false, &v))
+	if (cellvm_bus_access(&d->bus, 0, DRV_MMIO_BASE + off, len, false, &v))
 		abort();
 	return v;
 }
@@ -149,7 +149,7 @@ static inline void mmio_w(struct drv *d, uint64_t off, uint32_t val)
 {
 	uint64_t v = val;
 
-	if (cellvm_bus_access(&d->bus, DRV_MMIO_BASE + off, 4, true, &v))
+	if (cellvm_bus_access(&d->bus, 0, DRV_MMIO_BASE + off, 4, true, &v))
 		abort();
 }
 

@@ -481,6 +481,44 @@ static int fake_irq_prop(const struct cellvm_fdt_ctx *ctx, unsigned line,
 	return fdt_property(ctx->fdt, "interrupts", cells, sizeof(cells));
 }
 
+static bool idle_process(void *dev)
+{
+	return false;
+}
+
+/* Three queues per device fit (virtio-vsock's rx, tx, event: virtio 1.2,
+ * 5.10.2); the fourth QueueSel reads QueueNumMax 0 (4.2.2), and a device
+ * asking for more than the transport has is refused. */
+static void test_three_queues(void **state)
+{
+	struct virtio_dev_ops ops = {
+		.name = "three", .device_id = 19, .process = idle_process,
+	};
+	struct cellvm_err err = { 0 };
+	struct drv *d = drv_new();
+	struct virtio_mmio_params p = drv_params(d);
+	struct virtio_mmio *t = NULL;
+	static int dev;
+	unsigned q;
+
+	ops.num_queues = 3;
+	assert_int_equal(virtio_mmio_create(&p, &ops, &dev, &t, &err), 0);
+	assert_int_equal(virtio_mmio_attach(t, p.bus, &err), 0);
+	for (q = 0; q < 4; q++) {
+		mmio_w(d, VIRTIO_MMIO_QUEUE_SEL, q);
+		assert_int_equal(mmio_r(d, VIRTIO_MMIO_QUEUE_NUM_MAX),
+				 q < 3 ? VIRTQ_MAX_SIZE : 0);
+	}
+	virtio_mmio_destroy(t);
+	drv_free(d);
+
+	d = drv_new();
+	p = drv_params(d);
+	ops.num_queues = VIRTIO_MMIO_MAX_QUEUES + 1;
+	assert_int_not_equal(virtio_mmio_create(&p, &ops, &dev, &t, &err), 0);
+	drv_free(d);
+}
+
 static void test_fdt_node(void **state)
 {
 	struct fx *f = *state;
@@ -539,6 +577,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_race, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fdt_node, setup, teardown),
+		cmocka_unit_test(test_three_queues),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

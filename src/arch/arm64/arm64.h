@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "cellvm/bus.h"
+#include "core/bus.h"
 #include "cellvm/err.h"
 
 #define ARM64_SZ_4K 0x1000ULL
@@ -110,9 +110,12 @@ struct arm64_fdt_cfg {
 	enum arm64_gic_kind gic;
 	/* Devices with an fdt_node callback get a node; NULL: none. */
 	const struct cellvm_bus *bus;
-	/* /chosen stdout-path, e.g. "/pl011@9000000"; NULL: none.
+	/* /chosen stdout-path, the console's node path; NULL: none.
 	 * Generated DTBs only. */
 	const char *stdout_path;
+	/* The user DTB's name for patch errors ("DTB <name>: ..."); NULL:
+	 * messages start with just "DTB". */
+	const char *dtb_name;
 };
 
 /*
@@ -133,13 +136,20 @@ int arm64_fdt_build(const struct arm64_fdt_cfg *cfg, void *buf, size_t size,
  * mem_base/mem_size and delete the other memory nodes (a memory node is
  * created when there is none), then pack the blob. cpus, GIC and devices
  * are the user's business and left alone; so is stdout-path. Errors:
- * CELLVM_E_IMAGE, messages starting "DTB" so the caller can put the path
- * in front ("<path>: DTB malformed (libfdt: FDT_ERR_BADMAGIC)"); -EINVAL,
+ * CELLVM_E_IMAGE, messages "DTB <dtb_name>: malformed (libfdt:
+ * FDT_ERR_BADMAGIC)" (just "DTB malformed ..." without a name); -EINVAL,
  * -ENOSPC when it outgrows bufsize, -E2BIG for a blob over 2 MiB. The
  * result passes fdt_check_full(), or the blob is refused.
  */
 int arm64_fdt_patch(void *buf, size_t bufsize,
 		    const struct arm64_fdt_cfg *cfg,
 		    struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* ---- the board (machine.c, devices.c) ---- */
+struct cellvm_vm;
+
+/* Create the configured virtio devices in the virtio-mmio slots. */
+int arm64_virtio_setup(struct cellvm_vm *vm,
+		       struct cellvm_err *err) CELLVM_MUST_CHECK;
 
 #endif

@@ -50,13 +50,15 @@
  * from the Devicetree Specification v0.4, sections 3.4 and 3.6.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libfdt.h>
 
+#include "core/bytes.h"
 #include "arch/arm64/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 
 /* The phandles we give out; devices see them in struct cellvm_fdt_ctx. */
 #define PHANDLE_GIC 1
@@ -165,11 +167,6 @@ static bool has_initrd(const struct arm64_fdt_cfg *cfg)
 	return cfg->initrd_end > cfg->initrd_start;
 }
 
-static int fdt_errno(int fdt_err)
-{
-	return fdt_err == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
-}
-
 /*
  * ctx->irq_prop: interrupts = <0 (INTID - 32) flags> for an SPI. Devices
  * only have SPIs on this machine; anything else is a bug in the device.
@@ -187,7 +184,7 @@ static int irq_prop(const struct cellvm_fdt_ctx *ctx, unsigned line,
 	cells[1] = cpu_to_fdt32(line - GIC_SPI_BASE);
 	cells[2] = cpu_to_fdt32(flags);
 	ret = fdt_property(ctx->fdt, "interrupts", cells, sizeof(cells));
-	return ret ? fdt_errno(ret) : 0;
+	return ret ? fdt_to_errno(ret) : 0;
 }
 
 static void root_props(struct fdt_builder *b)
@@ -449,7 +446,7 @@ int arm64_fdt_build(const struct arm64_fdt_cfg *cfg, void *buf, size_t size,
 	if (b.ret == -FDT_ERR_NOSPACE)
 		return nospace(size, err);
 	if (b.ret)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, fdt_errno(b.ret),
+		return cellvm_err_set(err, CELLVM_E_IMAGE, fdt_to_errno(b.ret),
 				      "generating the DTB failed (libfdt: %s)",
 				      fdt_strerror(b.ret));
 	return 0;
@@ -457,15 +454,33 @@ int arm64_fdt_build(const struct arm64_fdt_cfg *cfg, void *buf, size_t size,
 
 /* ---- patching a user DTB ------------------------------------------- */
 
-static int patch_fail(int ret, const char *what, size_t room,
-		      struct cellvm_err *err)
+/* Messages name the DTB ("DTB <path>: ..." when the caller gave its
+ * name), so no caller has to rewrite them. */
+static int CELLVM_PRINTF(4, 5) dtb_err(const struct arm64_fdt_cfg *cfg,
+				       struct cellvm_err *err, int errnum,
+				       const char *fmt, ...)
+{
+	char what[CELLVM_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (cfg && cfg->dtb_name)
+		return cellvm_err_set(err, CELLVM_E_IMAGE, errnum,
+				      "DTB %.100s: %.150s", cfg->dtb_name, what);
+	return cellvm_err_set(err, CELLVM_E_IMAGE, errnum, "DTB %s", what);
+}
+
+static int patch_fail(const struct arm64_fdt_cfg *cfg, int ret,
+		      const char *what, size_t room, struct cellvm_err *err)
 {
 	if (ret == -FDT_ERR_NOSPACE)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, -ENOSPC,
-				      "DTB does not fit in %zu bytes when %s",
+		return dtb_err(cfg, err, -ENOSPC,
+				      "does not fit in %zu bytes when %s",
 				      room, what);
-	return cellvm_err_set(err, CELLVM_E_IMAGE, fdt_errno(ret),
-			      "DTB patch failed when %s (libfdt: %s)",
+	return dtb_err(cfg, err, fdt_to_errno(ret),
+			      "patch failed when %s (libfdt: %s)",
 			      what, fdt_strerror(ret));
 }
 
@@ -541,14 +556,14 @@ static int memory_reg(const void *fdt, const struct arm64_fdt_cfg *cfg,
 	int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0);
 
 	if (ac < 1 || ac > 2 || sc < 1 || sc > 2)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, -EINVAL,
-				      "DTB root #address-cells/#size-cells "
+		return dtb_err(cfg, err, -EINVAL,
+				      "root #address-cells/#size-cells "
 				      "%d/%d not supported (want 1 or 2)",
 				      ac, sc);
 	if (!put_cells(reg, ac, cfg->mem_base) ||
 	    !put_cells(reg + ac, sc, cfg->mem_size))
-		return cellvm_err_set(err, CELLVM_E_IMAGE, -EINVAL,
-				      "DTB root #address-cells/#size-cells "
+		return dtb_err(cfg, err, -EINVAL,
+				      "root #address-cells/#size-cells "
 				      "%d/%d cannot hold memory 0x%llx+0x%llx",
 				      ac, sc, ull(cfg->mem_base),
 				      ull(cfg->mem_size));
@@ -586,10 +601,11 @@ static int patch_memory(void *fdt, const struct arm64_fdt_cfg *cfg,
 	return ret ? ret : fdt_set_name(fdt, first, name);
 }
 
-static int malformed(int ret, struct cellvm_err *err)
+static int malformed(const struct arm64_fdt_cfg *cfg, int ret,
+		     struct cellvm_err *err)
 {
-	return cellvm_err_set(err, CELLVM_E_IMAGE, -EINVAL,
-			      "DTB malformed (libfdt: %s)", fdt_strerror(ret));
+	return dtb_err(cfg, err, -EINVAL,
+			      "malformed (libfdt: %s)", fdt_strerror(ret));
 }
 
 int arm64_fdt_patch(void *buf, size_t bufsize,
@@ -600,15 +616,15 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 	int ret, reg_len;
 
 	if (!buf)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, -EINVAL,
-				      "DTB missing");
+		return dtb_err(cfg, err, -EINVAL,
+				      "missing");
 	/* Header, block bounds and the whole structure block. */
 	ret = fdt_check_full(buf, bufsize);
 	if (ret)
-		return malformed(ret, err);
+		return malformed(cfg, ret, err);
 	if (fdt_totalsize(buf) > ARM64_DTB_MAX_SIZE)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, -E2BIG,
-				      "DTB (%u bytes) larger than 2 MiB",
+		return dtb_err(cfg, err, -E2BIG,
+				      "(%u bytes) larger than 2 MiB",
 				      fdt_totalsize(buf));
 	/* booting.rst 2: nothing past 2 MiB is any use. */
 	if (room > ARM64_DTB_MAX_SIZE)
@@ -618,26 +634,26 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 		return reg_len;
 	ret = fdt_open_into(buf, buf, (int)room);
 	if (ret)
-		return patch_fail(ret, "opening it", room, err);
+		return patch_fail(cfg, ret, "opening it", room, err);
 	/*
 	 * Opening converts older versions to v17, whose string-table bounds
 	 * are stricter: a v16 blob can pass the first check and fail now.
 	 */
 	ret = fdt_check_full(buf, room);
 	if (ret)
-		return malformed(ret, err);
+		return malformed(cfg, ret, err);
 	/* Memory first: should a node both be /chosen and claim to be
 	 * memory, it becomes the memory node and a new /chosen is made. */
 	ret = patch_memory(buf, cfg, reg, reg_len);
 	if (ret)
-		return patch_fail(ret, "setting the memory node", room, err);
+		return patch_fail(cfg, ret, "setting the memory node", room, err);
 	ret = patch_chosen(buf, cfg);
 	if (ret)
-		return patch_fail(ret, "setting /chosen", room, err);
+		return patch_fail(cfg, ret, "setting /chosen", room, err);
 	ret = fdt_pack(buf);
 	if (ret)
-		return patch_fail(ret, "packing it", room, err);
+		return patch_fail(cfg, ret, "packing it", room, err);
 	/* What the kernel gets must pass the same check. */
 	ret = fdt_check_full(buf, room);
-	return ret ? malformed(ret, err) : 0;
+	return ret ? malformed(cfg, ret, err) : 0;
 }

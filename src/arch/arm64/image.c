@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "arch/arm64/arm64.h"
 
 #define HDR_TEXT_OFFSET 8
@@ -33,15 +34,6 @@
 /* The first bytes of a gzip stream (RFC 1952 2.3.1): an Image.gz. */
 #define GZIP_ID1 0x1f
 #define GZIP_ID2 0x8b
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = (v << 8) | p[n];
-	return v;
-}
 
 static int bad_magic(const uint8_t *h, struct cellvm_err *err)
 {

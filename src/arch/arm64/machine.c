@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The arm64 machine: QEMU virt's layout (include/cellvm/layout.h), an
+ * The arm64 machine: QEMU virt's layout (src/arch/arm64/memmap.h), an
  * interrupt controller (in-kernel GICv3 or GICv2, or cellvm's own GICv2
  * model), a PL011, the boot timer, and the boot protocol of the kernel's
  * Documentation/arch/arm64/booting.rst.
@@ -15,13 +15,12 @@
 #include "arch/arm64/arm64.h"
 #include "arch/arm64/pe.h"
 #include "cellvm/arm64.h"
-#include "cellvm/layout.h"
+#include "arch/arm64/memmap.h"
 #include "core/loader.h"
 #include "core/vm.h"
 #include "dev/boot_timer.h"
 #include "dev/gicv2.h"
 #include "dev/pl011.h"
-#include "dev/virtio_devices.h"
 
 struct arm64_machine {
 	enum cellvm_hv_irqchip_type gic_type; /* NONE: user GICv2 model */
@@ -30,11 +29,12 @@ struct arm64_machine {
 	struct pl011 *uart;
 	struct boot_timer timer;
 	struct arm64_layout layout;
+	uint32_t irq_level[CELLVM_MAX_VCPUS]; /* last dev_irq_level seen */
 };
 
 static struct arm64_machine *machine(struct cellvm_vm *vm)
 {
-	return vm->arch_priv;
+	return vm->board_priv;
 }
 
 /* ---- interrupt controller ------------------------------------------- */
@@ -82,9 +82,9 @@ static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
 	int ret;
 
 	if (vm->ncpus > GICV2_MAX_CPUS)
-		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
-				      "--irqchip=user: GICv2 supports at most %d vCPUs, not %u",
-				      GICV2_MAX_CPUS, vm->ncpus);
+		return cellvm_err_set_field(err, "irqchip", CELLVM_E_USAGE, EINVAL,
+					    "%u vCPUs: the user-space GICv2 supports at most %d",
+					    vm->ncpus, GICV2_MAX_CPUS);
 	ret = vm->hv_ops->irqchip_create(vm->hv, &none, err);
 	if (ret)
 		return ret;
@@ -94,8 +94,17 @@ static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
 				      "GICv2 model: %s", strerror(-ret));
 	m->gic_ready = true;
 	m->gic_type = CELLVM_HV_IRQCHIP_NONE;
+	/* Both windows on the bus; each access names its vCPU. */
+	ret = cellvm_bus_add(&vm->bus, "gicv2-dist", CELLVM_GIC_DIST_BASE,
+			     CELLVM_GIC_DIST_SIZE, &gicv2_dist_mmio_ops, &m->gic);
+	if (!ret)
+		ret = cellvm_bus_add(&vm->bus, "gicv2-cpu", CELLVM_GIC_CPU_BASE,
+				     CELLVM_GIC_CPU_SIZE, &gicv2_cpu_mmio_ops,
+				     &m->gic);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "GICv2 model: %s", strerror(-ret));
 	gicv2_irqchip(&m->gic, &vm->irqchip);
-	vm->user_irqchip = true;
 	return 0;
 }
 
@@ -142,9 +151,9 @@ static int setup_irqchip(struct cellvm_vm *vm, struct cellvm_err *err)
 	}
 	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO)
 		return setup_user_gic(vm, err);
-	return cellvm_err_set(err, CELLVM_E_HOST, ENODEV,
-			      "--irqchip=kernel: the hypervisor offers no in-kernel GICv3 or GICv2 for %u vCPUs",
-			      vm->ncpus);
+	return cellvm_err_set_field(err, "irqchip", CELLVM_E_HOST, ENODEV,
+				    "in-kernel irqchip: the hypervisor offers no GICv3 or GICv2 for %u vCPUs",
+				    vm->ncpus);
 }
 
 /* ---- platform devices ----------------------------------------------- */
@@ -209,15 +218,15 @@ static int setup_platform(struct cellvm_vm *vm, struct cellvm_err *err)
 	if (ret)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
 				      "boot timer: %s", strerror(-ret));
-	return virtio_devices_setup(vm, err);
+	return arm64_virtio_setup(vm, err);
 }
 
 static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 {
 	int ret;
 
-	vm->arch_priv = calloc(1, sizeof(struct arm64_machine));
-	if (!vm->arch_priv)
+	vm->board_priv = calloc(1, sizeof(struct arm64_machine));
+	if (!vm->board_priv)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
 				      "out of memory");
 	ret = setup_irqchip(vm, err);
@@ -291,10 +300,11 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	struct arm64_machine *m = machine(vm);
 	struct arm64_layout *l = &m->layout;
 	uint64_t mpidr[CELLVM_MAX_VCPUS];
+	char uart_path[32];
 	struct arm64_fdt_cfg fc = {
 		.ncpus = vm->ncpus,
 		.mpidr = mpidr,
-		.mem_base = CELLVM_RAM_BASE,
+		.mem_base = vm->board->ram_base,
 		.mem_size = vm->ram_size,
 		.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : default_cmdline(vm),
 		.initrd_start = l->initrd_start,
@@ -303,12 +313,16 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 							     : ARM64_GIC_V2,
 		.bus = &vm->bus,
 		.stdout_path = vm->cfg.console == CELLVM_CONSOLE_PL011
-				       ? "/pl011@9000000"
+				       ? uart_path
 				       : NULL,
 	};
 	void *buf = cellvm_mem_ptr(&vm->mem, l->dtb_addr, l->dtb_max);
 	unsigned i;
 	int ret;
+
+	/* The node name pl011.c writes: "pl011@<base>". */
+	snprintf(uart_path, sizeof(uart_path), "/pl011@%llx",
+		 (unsigned long long)CELLVM_UART_BASE);
 
 	if (!buf)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ERANGE,
@@ -324,16 +338,8 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	ret = loader_place(&im->dtb, &vm->mem, l->dtb_addr, false, NULL, err);
 	if (ret)
 		return ret;
-	ret = arm64_fdt_patch(buf, l->dtb_max, &fc, err);
-	if (ret && err && strncmp(err->msg, "DTB", 3) == 0) {
-		char msg[CELLVM_ERR_MSG_MAX];
-
-		/* Name the file: the patcher does not know it. */
-		memcpy(msg, err->msg, sizeof(msg));
-		snprintf(err->msg, sizeof(err->msg), "DTB %.100s:%.150s",
-			 im->dtb.path, msg + 3);
-	}
-	return ret;
+	fc.dtb_name = im->dtb.path;
+	return arm64_fdt_patch(buf, l->dtb_max, &fc, err);
 }
 
 /* --dump-dtb: the tree exactly as the guest will see it. */
@@ -351,14 +357,15 @@ static int dump_dtb(struct cellvm_vm *vm, struct cellvm_err *err)
 				      "no device tree to dump");
 	f = fopen(vm->cfg.dump_dtb, "wbe");
 	if (!f)
-		return cellvm_err_set(err, CELLVM_E_IO, errno, "--dump-dtb %s: %s",
-				      vm->cfg.dump_dtb, strerror(errno));
+		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, errno,
+					    "device tree file %s: %s",
+					    vm->cfg.dump_dtb, strerror(errno));
 	ok = fwrite(fdt, 1, len, f) == len;
 	ok = (fclose(f) == 0) && ok;
 	if (!ok)
-		return cellvm_err_set(err, CELLVM_E_IO, EIO,
-				      "--dump-dtb %s: write failed",
-				      vm->cfg.dump_dtb);
+		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, EIO,
+					    "device tree file %s: write failed",
+					    vm->cfg.dump_dtb);
 	return 0;
 }
 
@@ -375,7 +382,7 @@ static int arm64_load(struct cellvm_vm *vm, struct cellvm_err *err)
 	if (ret)
 		goto out;
 	req = (struct arm64_layout_req){
-		.ram_base = CELLVM_RAM_BASE,
+		.ram_base = vm->board->ram_base,
 		.ram_size = vm->ram_size,
 		.image = im.info,
 		.kernel_file_size = im.kernel.size,
@@ -427,46 +434,23 @@ static int arm64_vcpu_boot(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 	return 0;
 }
 
-/* ---- user GIC: accesses that need the vCPU, and timer lines ---------- */
+/* ---- user GIC: the vCPU's timer and PMU lines ---------------------- */
 
-static int arm64_mmio(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-		      struct cellvm_exit *e)
+/*
+ * Without an in-kernel irqchip the backend reports the vCPU's timer and
+ * PMU output levels with every exit (KVM_CAP_ARM_USER_IRQ); changes go to
+ * the user GIC's PPIs of that vCPU. Only the vCPU's own thread writes its
+ * slot of irq_level.
+ */
+static void arm64_vcpu_exit(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			    const struct cellvm_exit *e)
 {
 	struct arm64_machine *m = machine(vm);
-	uint64_t a = e->mmio.addr;
+	uint32_t levels = e->dev_irq_level;
 
-	if (!m || !m->gic_ready)
-		return 0;
-	if (a - CELLVM_GIC_DIST_BASE < CELLVM_GIC_DIST_SIZE) {
-		if (e->mmio.is_write)
-			gicv2_dist_write(&m->gic, v->index, a - CELLVM_GIC_DIST_BASE,
-					 e->mmio.len, e->mmio.data);
-		else
-			e->mmio.data = gicv2_dist_read(&m->gic, v->index,
-						       a - CELLVM_GIC_DIST_BASE,
-						       e->mmio.len);
-		return 1;
-	}
-	if (a - CELLVM_GIC_CPU_BASE < CELLVM_GIC_CPU_SIZE) {
-		if (e->mmio.is_write)
-			gicv2_cpu_write(&m->gic, v->index, a - CELLVM_GIC_CPU_BASE,
-					e->mmio.len, e->mmio.data);
-		else
-			e->mmio.data = gicv2_cpu_read(&m->gic, v->index,
-						      a - CELLVM_GIC_CPU_BASE,
-						      e->mmio.len);
-		return 1;
-	}
-	return 0;
-}
-
-static void arm64_irq_levels(struct cellvm_vm *vm, struct cellvm_vcpu *v,
-			     uint32_t levels)
-{
-	struct arm64_machine *m = machine(vm);
-
-	if (!m || !m->gic_ready)
+	if (!m || !m->gic_ready || levels == m->irq_level[v->index])
 		return;
+	m->irq_level[v->index] = levels;
 	/* KVM_CAP_ARM_USER_IRQ: timer and PMU outputs, level-sensitive. */
 	if (gicv2_set_ppi(&m->gic, v->index, CELLVM_PPI_VTIMER,
 			  levels & CELLVM_DEV_IRQ_VTIMER) ||
@@ -488,7 +472,7 @@ static void arm64_teardown(struct cellvm_vm *vm)
 	if (m->gic_ready)
 		gicv2_destroy(&m->gic);
 	free(m);
-	vm->arch_priv = NULL;
+	vm->board_priv = NULL;
 }
 
 static const struct cellvm_reg_desc arm64_regs[] = {
@@ -518,13 +502,13 @@ static const struct cellvm_reg_desc arm64_regs[] = {
 	{ CELLVM_ARM64_REG_X(30), "x30" },
 };
 
-const struct cellvm_arch_ops cellvm_arch_arm64 = {
-	.name = "arm64",
+const struct cellvm_board_ops cellvm_board_arm64_virt = {
+	.name = "arm64-virt",
+	.ram_base = CELLVM_RAM_BASE,
 	.setup = arm64_setup,
 	.load = arm64_load,
 	.vcpu_boot = arm64_vcpu_boot,
-	.mmio = arm64_mmio,
-	.irq_levels = arm64_irq_levels,
+	.vcpu_exit = arm64_vcpu_exit,
 	.teardown = arm64_teardown,
 	.regs = arm64_regs,
 	.nr_regs = sizeof(arm64_regs) / sizeof(arm64_regs[0]),

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "arch/arm64/pe.h"
 
 #define PE_MZ_MAGIC 0x5a4d /* "MZ" */
@@ -23,38 +24,28 @@
 #define PE_SECTION_RAW_SIZE 16 /* SizeOfRawData */
 #define PE_SECTION_RAW_PTR 20 /* PointerToRawData */
 
-static uint32_t le16(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return le16(p) | le16(p + 2) << 16;
-}
-
 int arm64_image_check_pe(const void *buf, size_t len, uint64_t file_size,
 			 struct cellvm_err *err)
 {
 	const uint8_t *b = buf;
 	uint64_t pe, sec, nsec, need = 0, i;
 
-	if (len < PE_LFANEW_OFFSET + 4 || le16(b) != PE_MZ_MAGIC)
+	if (len < PE_LFANEW_OFFSET + 4 || (uint32_t)get_le(b, 2) != PE_MZ_MAGIC)
 		return 0;
-	pe = le32(b + PE_LFANEW_OFFSET);
+	pe = (uint32_t)get_le(b + PE_LFANEW_OFFSET, 4);
 	if (pe > len || len - pe < 4 + PE_COFF_HEADER_SIZE ||
-	    le32(b + pe) != PE_SIGNATURE)
+	    (uint32_t)get_le(b + pe, 4) != PE_SIGNATURE)
 		return 0;
-	nsec = le16(b + pe + 4 + PE_COFF_NSECTIONS);
+	nsec = (uint32_t)get_le(b + pe + 4 + PE_COFF_NSECTIONS, 2);
 	sec = pe + 4 + PE_COFF_HEADER_SIZE +
-	      le16(b + pe + 4 + PE_COFF_OPTHDR_SIZE);
+	      (uint32_t)get_le(b + pe + 4 + PE_COFF_OPTHDR_SIZE, 2);
 	for (i = 0; i < nsec; i++) {
 		uint64_t off = sec + i * PE_SECTION_SIZE, end;
 
 		if (off > len || len - off < PE_SECTION_SIZE)
 			break; /* table beyond what we read: check what we saw */
-		end = (uint64_t)le32(b + off + PE_SECTION_RAW_PTR) +
-		      le32(b + off + PE_SECTION_RAW_SIZE);
+		end = (uint64_t)(uint32_t)get_le(b + off + PE_SECTION_RAW_PTR, 4) +
+		      (uint32_t)get_le(b + off + PE_SECTION_RAW_SIZE, 4);
 		if (end > need)
 			need = end;
 	}

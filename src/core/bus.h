@@ -10,19 +10,19 @@
  * Each device also writes its own device-tree node through fdt_node(); the
  * device-tree builder walks the bus (kvmtool's pattern).
  */
-#ifndef CELLVM_BUS_H
-#define CELLVM_BUS_H
+#ifndef CELLVM_CORE_BUS_H
+#define CELLVM_CORE_BUS_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 #define CELLVM_BUS_MAX_DEVICES 64
 
 /*
- * What a device needs to describe itself in the device tree. The arch
- * fills it; irq_cells() writes the "interrupts" property for a line in the
- * interrupt controller's format.
+ * What a device needs to describe itself in the device tree. The board
+ * fills it; irq_prop() writes the "interrupts" property for a line in the
+ * interrupt controller's format (edge: rising edge, else level high).
  */
 struct cellvm_fdt_ctx {
 	void *fdt;
@@ -32,11 +32,24 @@ struct cellvm_fdt_ctx {
 			bool edge);
 };
 
+/*
+ * One access as the device sees it (crosvm's BusAccessInfo): where, how
+ * wide, and which vCPU made it, so a device whose registers are banked
+ * per CPU (a GIC CPU interface) needs no side door.
+ */
+struct cellvm_access_info {
+	uint64_t addr; /* guest-physical address */
+	uint64_t offset; /* from the window's base; + size <= window size */
+	unsigned size; /* 1, 2, 4 or 8 bytes */
+	unsigned cpu; /* index of the accessing vCPU */
+};
+
 struct cellvm_mmio_ops {
-	/* size is 1, 2, 4 or 8; offset < window size; value little-endian. */
-	uint64_t (*read)(void *opaque, uint64_t offset, unsigned size);
-	void (*write)(void *opaque, uint64_t offset, uint64_t value,
-		      unsigned size);
+	/* Values are little-endian; a read's bytes beyond size are
+	 * dropped by the bus. */
+	uint64_t (*read)(void *opaque, const struct cellvm_access_info *a);
+	void (*write)(void *opaque, const struct cellvm_access_info *a,
+		      uint64_t value);
 	/* Optional: add the device's node under the root. 0 or -errno. */
 	int (*fdt_node)(void *opaque, const struct cellvm_fdt_ctx *ctx,
 			uint64_t base, uint64_t size);
@@ -65,11 +78,12 @@ const struct cellvm_bus_dev *cellvm_bus_find(const struct cellvm_bus *bus,
 					     uint64_t addr, unsigned len);
 
 /*
- * Perform an access. *value is the value written, or receives the value
- * read. Returns 0, -ENODEV when no device owns the range, -EINVAL for a
- * length other than 1, 2, 4 or 8.
+ * Perform an access by vCPU `cpu`. *value is the value written, or
+ * receives the value read. Returns 0, -ENODEV when no device owns the
+ * range, -EINVAL for a length other than 1, 2, 4 or 8.
  */
-int cellvm_bus_access(const struct cellvm_bus *bus, uint64_t addr,
-		      unsigned len, bool is_write, uint64_t *value);
+int cellvm_bus_access(const struct cellvm_bus *bus, unsigned cpu,
+		      uint64_t addr, unsigned len, bool is_write,
+		      uint64_t *value);
 
 #endif

@@ -11,12 +11,12 @@
  * Escape sequences on input (as QEMU's): Ctrl-A x quits, Ctrl-A Ctrl-A sends
  * one Ctrl-A.
  */
-#ifndef CELLVM_CONSOLE_H
-#define CELLVM_CONSOLE_H
+#ifndef CELLVM_CORE_CONSOLE_H
+#define CELLVM_CORE_CONSOLE_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 struct cellvm_console;
 
@@ -26,6 +26,10 @@ struct cellvm_console_port {
 	size_t (*receive)(void *opaque, const uint8_t *buf, size_t len);
 	void *opaque;
 };
+
+/* Make `port` the device that receives the user's input. */
+void console_attach(struct cellvm_console *c,
+		    const struct cellvm_console_port *port);
 
 /* Device -> host: transmit bytes to the user's output. */
 void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,

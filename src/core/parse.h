@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Parsers for command-line values, kept in the library so they are tested. */
-#ifndef CELLVM_PARSE_H
-#define CELLVM_PARSE_H
+#ifndef CELLVM_CORE_PARSE_H
+#define CELLVM_CORE_PARSE_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "cellvm.h"
+#include "cellvm/cellvm.h"
 
 /* "256M", "1G", "65536", "512K": bytes. Suffixes K, M, G, T (powers of
  * 1024), optionally followed by "iB" or "B". -EINVAL when malformed,

@@ -5,12 +5,12 @@
  * cellvm_mem_ptr()/cellvm_mem_read()/cellvm_mem_write(), which check the
  * whole range, overflow included, against one region.
  */
-#ifndef CELLVM_MEM_H
-#define CELLVM_MEM_H
+#ifndef CELLVM_CORE_MEM_H
+#define CELLVM_CORE_MEM_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 #define CELLVM_MEM_MAX_REGIONS 8
 

@@ -27,8 +27,8 @@
  *
  * Interrupt numbers below are GIC INTIDs (SPI n = INTID 32 + n).
  */
-#ifndef CELLVM_LAYOUT_H
-#define CELLVM_LAYOUT_H
+#ifndef CELLVM_ARCH_ARM64_MEMMAP_H
+#define CELLVM_ARCH_ARM64_MEMMAP_H
 
 #define CELLVM_GIC_DIST_BASE 0x08000000ULL
 #define CELLVM_GIC_DIST_SIZE 0x00010000ULL

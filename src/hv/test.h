@@ -9,7 +9,10 @@
 #define CELLVM_HV_TEST_H
 
 #include <stdbool.h>
-#include "hv.h"
+#include "cellvm/arm64.h"
+#include "cellvm/hv.h"
+
+extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 
 #define CELLVM_HV_TEST_MAX_VCPUS 8
 #define CELLVM_HV_TEST_MAX_STEPS 64

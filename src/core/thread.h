@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Threads cellvm starts (vCPUs, device workers, the console pump). */
-#ifndef CELLVM_THREAD_H
-#define CELLVM_THREAD_H
+#ifndef CELLVM_CORE_THREAD_H
+#define CELLVM_CORE_THREAD_H
 
 #include <pthread.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 /*
  * 256 KiB is ample for cellvm's shallow call chains. The libc default

@@ -4,11 +4,11 @@
  * the event-loop thread (console input, device back-ends that are not on
  * worker threads). Handlers must not block.
  */
-#ifndef CELLVM_EVLOOP_H
-#define CELLVM_EVLOOP_H
+#ifndef CELLVM_CORE_EVLOOP_H
+#define CELLVM_CORE_EVLOOP_H
 
 #include <stdint.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 struct cellvm_evloop;
 

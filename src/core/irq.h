@@ -6,11 +6,11 @@
  * Line numbers are the platform interrupt controller's IDs (on arm64 the
  * GIC INTID, SPIs from 32).
  */
-#ifndef CELLVM_IRQ_H
-#define CELLVM_IRQ_H
+#ifndef CELLVM_CORE_IRQ_H
+#define CELLVM_CORE_IRQ_H
 
 #include <stdbool.h>
-#include "err.h"
+#include "cellvm/err.h"
 
 struct cellvm_irqchip;
 
