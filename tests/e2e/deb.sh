@@ -7,9 +7,17 @@ DEB_CELLVM=/tmp/deb/cellvm
 if [ ! -x "$DEB_CELLVM" ]; then
 	not_ok "deb: $DEB_CELLVM missing (make e2e-gic3 copies it out of build/deb)"
 else
-	v=$("$DEB_CELLVM" --version)
-	check "deb: packaged cellvm --version prints 'cellvm $(cat /tmp/deb/version)' ($v)" \
-		[ "$v" = "cellvm $(cat /tmp/deb/version)" ]
+	v=$("$DEB_CELLVM" --version 2>"$W/stderr")
+	st=$?
+	check "deb: packaged cellvm --version prints 'cellvm $(cat /tmp/deb/version)' ($v) on stdout, status 0" \
+		sh -c "[ $st = 0 ] && [ '$v' = 'cellvm $(cat /tmp/deb/version)' ] && [ ! -s '$W/stderr' ]"
+	"$DEB_CELLVM" --help >"$W/stdout" 2>"$W/stderr"
+	st=$?
+	check "deb: --help prints the usage on stdout, status 0" \
+		sh -c "[ $st = 0 ] && grep -q '^usage: cellvm' '$W/stdout' && grep -q -- '--version' '$W/stdout' && [ ! -s '$W/stderr' ]"
+	"$DEB_CELLVM" --no-such-option >/dev/null 2>&1
+	st=$?
+	check "deb: an unknown option still exits 2 (status $st)" [ "$st" = 2 ]
 	saved_path=$PATH
 	PATH=/tmp/deb:$PATH
 	start_vm --no-reboot --cmdline "$QUIET"
