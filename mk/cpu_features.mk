@@ -20,7 +20,5 @@ build/e2e/initrd-pmu: build/e2e/pmucount $(GUEST_INITRD) tools/mkinitramfs
 	$(Q)cat build/e2e/pmu.cpio >>$@
 	@rm -rf build/e2e/pmu-root build/e2e/pmu.cpio
 
-E2E_PARTS_GIC3 += cpu_features
-E2E_PARTS_GIC2 += cpu_features
 E2E_FILES += --file build/e2e/initrd-pmu:/tmp/guest-initrd-pmu
 e2e-gic3 e2e-gic2: build/e2e/initrd-pmu

@@ -21,6 +21,7 @@
 #include "cellvm/cellvm.h"
 #include "core/parse.h"
 #include "cli/cli.h"
+#include "version.h" /* CELLVM_VERSION, generated at build time */
 
 struct cli {
 	struct cellvm_config cfg;
@@ -49,7 +50,7 @@ static void usage(FILE *f)
 	      "--kernel is given).\n\n"
 	      "  --kernel PATH        arm64 Linux Image to boot\n"
 	      "  --initrd PATH        initramfs (default: embedded one, or none with --kernel)\n"
-	      "  --cmdline STRING     kernel command line\n"
+	      "  --cmdline STRING     kernel command line (--append STRING: the same)\n"
 	      "  --dtb PATH           boot this DTB (chosen and memory are patched)\n"
 	      "  --mem SIZE           guest RAM, e.g. 256M, 1G (default 256M)\n"
 	      "  --cpus N             vCPUs (default 1)\n"
@@ -64,7 +65,8 @@ static void usage(FILE *f)
 	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
 	      "  -v, --verbose        more log output (repeatable)\n"
-	      "  -h, --help           this text\n\n"
+	      "  -h, --help           this text\n"
+	      "  --version            print the version and exit\n\n"
 	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	      "Exit status: 0 guest powered off, 1 runtime failure, 2 usage error,\n"
 	      "3 bad kernel/initrd/DTB, 4 host cannot run the VM, 5 disk/TAP/console\n"
@@ -89,6 +91,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_DTB, OPT_MEM, OPT_CPUS,
 	OPT_IRQCHIP, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_RNG, OPT_NO_REBOOT,
 	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
+	OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -111,6 +114,7 @@ static const struct option options[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -230,6 +234,9 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 		return 0;
 	case 'h':
 		usage(stdout);
+		exit(CLI_OK);
+	case OPT_VERSION:
+		printf("cellvm %s\n", CELLVM_VERSION);
 		exit(CLI_OK);
 	default:
 		return CLI_USAGE; /* getopt printed the problem */
