@@ -62,6 +62,9 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 HOST_CFLAGS := $(COMMON_CFLAGS) -g -O1 $(SAN)
 HOST_OBJS := $(patsubst src/%.c,build/host/obj/%.o,$(PORTABLE_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# The command's pure, host-buildable parts some unit tests link (jail).
+HOST_CLI_OBJS := build/host/obj/cli/jail.o
+.SECONDARY: $(HOST_CLI_OBJS)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/host/tests/%,$(UNIT_SRCS))
 
 build/host/obj/%.o: src/%.c $(HEADERS) | $(HOST_STAMP)
@@ -73,10 +76,10 @@ build/host/libcellvm.a: $(HOST_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a
+build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka -lfdt -lpthread -o $@
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -168,8 +171,8 @@ endif
 E2E_SCRIPTS := $(wildcard tests/e2e/*.sh)
 E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp/guest-Image \
 	--file build/arm64/ptyrun:/usr/bin/ptyrun
-E2E_PARTS_GIC3 ?= boot console user_gic virtio bad_input
-E2E_PARTS_GIC2 ?= boot user_gic virtio bad_input
+E2E_PARTS_GIC3 ?= boot console user_gic virtio bad_input jail
+E2E_PARTS_GIC2 ?= boot user_gic virtio bad_input jail
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that
 # --cpu-features is seen refused there (tests/e2e/cpu_features.sh).
 E2E_CPU_GIC2 ?= max,sve=off,pauth=off
