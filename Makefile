@@ -77,6 +77,9 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 HOST_CFLAGS := $(COMMON_CFLAGS) -g -O1 $(SAN)
 HOST_OBJS := $(patsubst src/%.c,build/host/obj/%.o,$(PORTABLE_SRCS) $(TEST_HV_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# The command's pure, host-buildable parts some unit tests link (jail).
+HOST_CLI_OBJS := build/host/obj/cli/jail.o
+.SECONDARY: $(HOST_CLI_OBJS)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/host/tests/%,$(UNIT_SRCS))
 
 build/host/obj/%.o: src/%.c | $(HOST_STAMP)
@@ -88,10 +91,10 @@ build/host/libcellvm.a: $(HOST_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a
+build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a -lcmocka -lfdt -lpthread -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka -lfdt -lpthread -o $@
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -213,7 +216,7 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 	--file build/arm64/ptyrun:/usr/bin/ptyrun
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
-E2E_PARTS := boot console user_gic virtio bad_input zerocopy cpu_features deb
+E2E_PARTS := boot console user_gic virtio bad_input zerocopy cpu_features jail deb
 E2E_GIC3_ONLY := console zerocopy deb
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))

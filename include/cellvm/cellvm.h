@@ -49,23 +49,35 @@ enum cellvm_console_kind {
  * is the part of the file `path` starting at that offset (the embedded
  * guest inside cellvm's own ELF); a page-aligned offset may then be mapped
  * instead of copied. -1 (cellvm_config_init's value): no such part.
+ *
+ * Pre-opened files (has_fd, here and in the disk and net settings): the
+ * VM uses a duplicate of `fd` instead of opening `path`, which then only
+ * names the file in messages. The caller keeps `fd` open across VMs, so a
+ * process that can no longer open anything (cellvm --jail) can still
+ * create a VM after a guest reboot.
  */
 struct cellvm_image {
 	const char *path;
 	const void *data;
 	size_t size;
 	long long file_offset; /* -1: not mappable */
+	bool has_fd;
+	int fd; /* read with pread() only: its offset is left alone */
 };
 
 struct cellvm_disk_cfg {
 	const char *path;
 	bool readonly;
+	bool has_fd; /* fd opened O_RDONLY (readonly) or O_RDWR */
+	int fd;
 };
 
 struct cellvm_net_cfg {
 	const char *tap;
 	uint8_t mac[6];
 	bool has_mac;
+	bool has_fd; /* fd: /dev/net/tun already attached to `tap` */
+	int fd;
 };
 
 /* Device types a configuration may list. */
@@ -89,6 +101,9 @@ struct cellvm_dev_cfg {
 
 struct cellvm_config {
 	const struct cellvm_hv_ops *hv;
+	/* An open handle on the backend's device (/dev/kvm), used instead of
+	 * opening it; -1 (cellvm_config_init's value): the backend opens it. */
+	int hv_fd;
 	/* The machine; NULL: the backend's (cellvm_hv_ops.board). */
 	const struct cellvm_board_ops *board;
 	uint64_t mem_size;

@@ -65,7 +65,10 @@ struct cellvm_hv_ops {
 	const char *name;
 	/* The machine a config without one gets (cellvm_config.board). */
 	const struct cellvm_board_ops *board;
-	int (*vm_create)(struct cellvm_hv **out, struct cellvm_err *err);
+	/* dev_fd: an open handle on the backend's device, or -1 to open it
+	 * (cellvm_config.hv_fd); the VM keeps a duplicate. */
+	int (*vm_create)(int dev_fd, struct cellvm_hv **out,
+			 struct cellvm_err *err);
 	void (*vm_destroy)(struct cellvm_hv *hv);
 	/* Largest vCPU count the VM can have. */
 	int (*max_vcpus)(struct cellvm_hv *hv);

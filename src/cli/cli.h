@@ -11,7 +11,7 @@ enum cli_status {
 	CLI_RUNTIME = 1, /* failure while running */
 	CLI_USAGE = 2, /* bad option or value */
 	CLI_IMAGE = 3, /* kernel, initrd or DTB unusable */
-	CLI_HOST = 4, /* host cannot run the VM (no KVM, too many CPUs) */
+	CLI_HOST = 4, /* host cannot run the VM (no KVM, too many CPUs), --jail */
 	CLI_IO = 5, /* a disk, TAP device or console cannot be used */
 	CLI_RESET = 6, /* guest rebooted and --no-reboot was given */
 	CLI_CRASH = 7, /* guest reported a crash */

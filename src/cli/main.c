@@ -7,6 +7,7 @@
  * unless --no-reboot is given. Only this directory prints and exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -22,6 +23,9 @@
 #include "core/parse.h"
 #include "cli/cli.h"
 #include "version.h" /* CELLVM_VERSION, generated at build time */
+#include "cli/jail.h"
+#include "core/thread.h"
+#include "dev/virtio_net.h"
 
 struct cli {
 	struct cellvm_config cfg;
@@ -32,6 +36,10 @@ struct cli {
 	bool no_reboot;
 	int boot_timing; /* 0 off, 1 text, 2 json */
 	uint64_t start_ns;
+	struct jail_cfg jail;
+	/* --jail: fds opened before jailing and kept across guest reboots. */
+	int *keep;
+	unsigned nr_keep;
 };
 
 /* The running VM, for the stop signals (async-signal-safe path only). */
@@ -64,14 +72,18 @@ static void usage(FILE *f)
 	      "  --no-zero-copy       copy images into guest RAM instead of mapping\n"
 	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
+	      "  --jail               confine cellvm once its files are open\n"
+	      "                       (needs --uid and --gid)\n"
+	      "  --jail-root DIR      the jail's root (default: an empty tmpfs)\n"
+	      "  --uid N, --gid N     the ids the jailed cellvm runs as\n"
 	      "  -v, --verbose        more log output (repeatable)\n"
 	      "  -h, --help           this text\n"
 	      "  --version            print the version and exit\n\n"
 	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	      "Exit status: 0 guest powered off, 1 runtime failure, 2 usage error,\n"
-	      "3 bad kernel/initrd/DTB, 4 host cannot run the VM, 5 disk/TAP/console\n"
-	      "I/O error, 6 guest rebooted with --no-reboot, 7 guest crashed,\n"
-	      "8 stopped by Ctrl-A x or a signal.\n",
+	      "3 bad kernel/initrd/DTB, 4 host cannot run the VM or a --jail step\n"
+	      "failed, 5 disk/TAP/console I/O error, 6 guest rebooted with\n"
+	      "--no-reboot, 7 guest crashed, 8 stopped by Ctrl-A x or a signal.\n",
 	      f);
 }
 
@@ -92,6 +104,7 @@ enum {
 	OPT_IRQCHIP, OPT_CONSOLE, OPT_DISK, OPT_NET, OPT_RNG, OPT_NO_REBOOT,
 	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_VERSION,
+	OPT_JAIL, OPT_JAIL_ROOT, OPT_UID, OPT_GID, OPT_JAIL_PROBE,
 };
 
 static const struct option options[] = {
@@ -112,6 +125,13 @@ static const struct option options[] = {
 	{ "no-zero-copy", no_argument, NULL, OPT_NO_ZERO_COPY },
 	{ "boot-timing", optional_argument, NULL, OPT_BOOT_TIMING },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "jail", no_argument, NULL, OPT_JAIL },
+	{ "jail-root", required_argument, NULL, OPT_JAIL_ROOT },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
+	/* Tests: after jailing, report what the jail refuses (harmless;
+	 * undocumented, so tools/check-docs skips it). */
+	{ "jail-probe", no_argument, NULL, OPT_JAIL_PROBE }, /* hidden */
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -186,6 +206,25 @@ static int parse_device_opt(struct cli *c, int opt, char *arg)
 	return 0;
 }
 
+static int parse_jail_opt(struct jail_cfg *j, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_JAIL: j->on = true; return 0;
+	case OPT_JAIL_ROOT: j->root = arg; return 0;
+	case OPT_JAIL_PROBE: j->probe = true; return 0;
+	case OPT_UID:
+		if (jail_parse_id(arg, &j->uid))
+			return usage_error("--uid %s: expected a number from 0 to 4294967294", arg);
+		j->has_uid = true;
+		return 0;
+	default:
+		if (jail_parse_id(arg, &j->gid))
+			return usage_error("--gid %s: expected a number from 0 to 4294967294", arg);
+		j->has_gid = true;
+		return 0;
+	}
+}
+
 static int parse_opt(struct cli *c, int opt, char *arg)
 {
 	unsigned n;
@@ -220,6 +259,12 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_NET:
 	case OPT_RNG:
 		return parse_device_opt(c, opt, arg);
+	case OPT_JAIL:
+	case OPT_JAIL_ROOT:
+	case OPT_UID:
+	case OPT_GID:
+	case OPT_JAIL_PROBE:
+		return parse_jail_opt(&c->jail, opt, arg);
 	case OPT_BOOT_TIMING:
 		if (!arg || strcmp(arg, "text") == 0)
 			c->boot_timing = 1;
@@ -245,6 +290,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 
 static int parse_args(struct cli *c, int argc, char **argv)
 {
+	const char *why;
 	int opt, ret;
 
 	opterr = 1;
@@ -255,6 +301,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	why = jail_check(&c->jail, c->cfg.dump_dtb != NULL);
+	if (why)
+		return usage_error("%s", why);
 	return 0;
 }
 
@@ -406,6 +455,115 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 	return status_of_stop(*why);
 }
 
+/* Remember fd to keep open in the jail and return it; a negative fd (a
+ * failed open) is returned as it is, a full list gives -ENOMEM (errno). */
+static int keep_fd(struct cli *c, int fd)
+{
+	int *k;
+
+	if (fd < 0)
+		return fd;
+	k = realloc(c->keep, (c->nr_keep + 1) * sizeof(*k));
+	if (!k) {
+		close(fd);
+		errno = ENOMEM;
+		return -ENOMEM;
+	}
+	c->keep = k;
+	c->keep[c->nr_keep++] = fd;
+	return fd;
+}
+
+/* Open an image for the jail; O_NONBLOCK so a FIFO cannot block us. */
+static int jail_open_image(struct cli *c, struct cellvm_image *img,
+			   const char *what)
+{
+	int fd;
+
+	if (!img->path)
+		return 0;
+	fd = keep_fd(c, open(img->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	if (fd < 0) {
+		fprintf(stderr, "cellvm: %s %s: %s\n", what, img->path,
+			strerror(errno));
+		return CLI_IMAGE;
+	}
+	img->has_fd = true;
+	img->fd = fd;
+	return 0;
+}
+
+static int jail_open_dev(struct cli *c, struct cellvm_dev_cfg *d)
+{
+	struct cellvm_err err = { 0 };
+	int fd;
+
+	if (d->type == CELLVM_DEV_VIRTIO_BLK) {
+		fd = open(d->blk.path, (d->blk.readonly ? O_RDONLY : O_RDWR) |
+				       O_NONBLOCK | O_CLOEXEC);
+		if (keep_fd(c, fd) < 0) {
+			fprintf(stderr, "cellvm: disk %s: %s\n", d->blk.path,
+				strerror(errno));
+			return CLI_IO;
+		}
+		d->blk.has_fd = true;
+		d->blk.fd = fd;
+	} else if (d->type == CELLVM_DEV_VIRTIO_NET) {
+		fd = keep_fd(c, virtio_net_tap_open(d->net.tap, &err));
+		if (fd < 0) {
+			print_err(&err, fd);
+			return status_of_err(&err);
+		}
+		d->net.has_fd = true;
+		d->net.fd = fd;
+	}
+	return 0;
+}
+
+/*
+ * --jail: open everything a VM (and each re-created VM after a guest
+ * reboot) needs, then confine the process. The one place the jail is
+ * entered: before any thread exists and before any seccomp filter.
+ */
+static int jail_setup(struct cli *c)
+{
+	struct jail_need need = {
+		.mem_size = c->cfg.mem_size,
+		.thread_stack = CELLVM_THREAD_STACK,
+		.ncpus = c->cfg.ncpus,
+		/* The listed devices and a virtio console's worker. */
+		.ndevs = c->nr_devs + 1,
+	};
+	const char *step;
+	unsigned i;
+	int ret;
+
+	c->cfg.hv_fd = keep_fd(c, open("/dev/kvm", O_RDWR | O_CLOEXEC));
+	if (c->cfg.hv_fd < 0) {
+		fprintf(stderr, "cellvm: cannot open /dev/kvm: %s\n",
+			strerror(errno));
+		return CLI_HOST;
+	}
+	ret = jail_open_image(c, &c->cfg.kernel, "kernel");
+	if (!ret)
+		ret = jail_open_image(c, &c->cfg.initrd, "initrd");
+	if (!ret)
+		ret = jail_open_image(c, &c->cfg.dtb, "DTB");
+	for (i = 0; !ret && i < c->nr_devs; i++)
+		ret = jail_open_dev(c, &c->devs[i]);
+	if (ret)
+		return ret;
+	ret = jail_enter(&c->jail, c->keep, c->nr_keep, &need, &step);
+	if (ret) {
+		fprintf(stderr, "cellvm: --jail: %s: %s\n", step,
+			strerror(-ret));
+		return CLI_HOST;
+	}
+	if (c->jail.probe)
+		jail_probe();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -428,6 +586,11 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
 	signal(SIGHUP, on_stop_signal);
+	if (c.jail.on) {
+		ret = jail_setup(&c);
+		if (ret)
+			return ret;
+	}
 	term_raw(STDIN_FILENO);
 	do {
 		why = CELLVM_STOP_NONE;

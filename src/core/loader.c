@@ -21,16 +21,19 @@ int loader_open(const struct cellvm_image *img, const char *what,
 	li->what = what;
 	li->fd = -1;
 	li->file_offset = img->file_offset;
-	if (!img->path) {
+	if (!img->path && !img->has_fd) {
 		li->data = img->data;
 		li->size = img->size;
 		return 0;
 	}
-	li->path = img->path;
-	li->fd = open(img->path, O_RDONLY | O_CLOEXEC);
+	li->path = img->path ? img->path : "(fd)";
+	if (img->has_fd)
+		li->fd = fcntl(img->fd, F_DUPFD_CLOEXEC, 0);
+	else
+		li->fd = open(li->path, O_RDONLY | O_CLOEXEC);
 	if (li->fd < 0)
 		return cellvm_err_set(err, CELLVM_E_IMAGE, errno,
-				      "%s %s: %s", what, img->path,
+				      "%s %s: %s", what, li->path,
 				      strerror(errno));
 	if (fstat(li->fd, &st) < 0) {
 		int e = errno;
@@ -38,13 +41,13 @@ int loader_open(const struct cellvm_image *img, const char *what,
 		loader_close(li);
 		return cellvm_err_set(err, CELLVM_E_IMAGE, e,
 				      "%s %s: cannot stat: %s", what,
-				      img->path, strerror(e));
+				      li->path, strerror(e));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		loader_close(li);
 		return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
 				      "%s %s: not a regular file", what,
-				      img->path);
+				      li->path);
 	}
 	li->size = (uint64_t)st.st_size;
 	/* A whole file starts at offset 0, which is page-aligned. */

@@ -31,6 +31,7 @@ void cellvm_config_init(struct cellvm_config *cfg)
 	cfg->console = CELLVM_CONSOLE_PL011;
 	cfg->console_in = -1;
 	cfg->console_out = -1;
+	cfg->hv_fd = -1;
 	cfg->zero_copy = true;
 	cfg->log.level = CELLVM_LOG_WARN;
 }
@@ -224,7 +225,7 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 	ret = evloop_create(&vm->loop, err);
 	if (ret)
 		goto fail;
-	ret = vm->hv_ops->vm_create(&vm->hv, err);
+	ret = vm->hv_ops->vm_create(cfg->hv_fd, &vm->hv, err);
 	if (ret)
 		goto fail;
 	ret = vm_alloc_ram(vm, err);

@@ -402,7 +402,11 @@ static int blk_open(struct virtio_blk *b, const struct virtio_blk_params *p,
 	struct stat st;
 	off_t size;
 
-	b->fd = open(p->path, (p->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (p->has_fd)
+		b->fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+	else
+		b->fd = open(p->path,
+			     (p->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0)
 		return cellvm_err_set(err, CELLVM_E_IO, errno, "disk %s: %s",
 				      p->path, strerror(errno));
@@ -464,6 +468,8 @@ static int blk_new(const struct cellvm_dev_cfg *cfg,
 		.mmio = env->mmio,
 		.path = cfg->blk.path,
 		.readonly = cfg->blk.readonly,
+		.has_fd = cfg->blk.has_fd,
+		.fd = cfg->blk.fd,
 	};
 
 	return virtio_blk_create(&p, out, err);

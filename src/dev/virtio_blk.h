@@ -16,6 +16,10 @@ struct virtio_blk_params {
 	struct virtio_mmio_params mmio;
 	const char *path;
 	bool readonly; /* open O_RDONLY, offer VIRTIO_BLK_F_RO */
+	/* Use a duplicate of fd (opened to match readonly) instead of
+	 * opening path, which then only names the disk in messages. */
+	bool has_fd;
+	int fd;
 };
 
 /*

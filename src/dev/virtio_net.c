@@ -246,7 +246,7 @@ static void mac_from_name(const char *name, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
-static int tap_open(const char *name, struct cellvm_err *err)
+int virtio_net_tap_open(const char *name, struct cellvm_err *err)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	int fd, e;
@@ -276,7 +276,7 @@ static int net_backend(struct virtio_net *n, const struct virtio_net_params *p,
 	int flags;
 
 	if (!p->has_fd) {
-		n->fd = tap_open(p->tap, err);
+		n->fd = virtio_net_tap_open(p->tap, err);
 		if (n->fd < 0)
 			return n->fd;
 		n->own_fd = true;
@@ -334,6 +334,8 @@ static int net_new(const struct cellvm_dev_cfg *cfg,
 		.mmio = env->mmio,
 		.tap = cfg->net.tap,
 		.has_mac = cfg->net.has_mac,
+		.has_fd = cfg->net.has_fd,
+		.fd = cfg->net.fd,
 	};
 
 	memcpy(p.mac, cfg->net.mac, sizeof(p.mac));

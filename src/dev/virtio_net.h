@@ -17,12 +17,17 @@ struct virtio_net_params {
 	const char *tap; /* TAP interface name, attached with TUNSETIFF */
 	uint8_t mac[6];
 	bool has_mac; /* else 52:54:00:xx:xx:xx derived from the tap name */
-	/* Tests: use this fd (frames without a header, e.g. one end of a
-	 * SOCK_DGRAM socketpair) instead of opening a TAP. Not owned; it
-	 * is made non-blocking. */
+	/* Use this fd instead of opening a TAP: a TAP already attached with
+	 * virtio_net_tap_open() (kept open across VMs by cellvm --jail), or
+	 * in tests one end of a SOCK_DGRAM socketpair (frames without a
+	 * header). Not owned; it is made non-blocking. */
 	bool has_fd;
 	int fd;
 };
+
+/* Open /dev/net/tun and attach it to the TAP interface `name` (created if
+ * missing); the fd (O_NONBLOCK, O_CLOEXEC) or -errno with err set. */
+int virtio_net_tap_open(const char *name, struct cellvm_err *err);
 
 /* Attach the TAP (CELLVM_E_IO naming the interface on failure). The
  * returned transport is run with virtio_mmio_start/stop/destroy(). */

@@ -47,7 +47,7 @@ static int kvm_install_kick_handler(void)
 	return sigaction(kvm_kick_signal(), &sa, NULL) ? -errno : 0;
 }
 
-int kvm_vm_create(struct cellvm_hv **out, struct cellvm_err *err)
+int kvm_vm_create(int dev_fd, struct cellvm_hv **out, struct cellvm_err *err)
 {
 	struct cellvm_hv *hv = calloc(1, sizeof(*hv));
 	int ret;
@@ -57,10 +57,14 @@ int kvm_vm_create(struct cellvm_hv **out, struct cellvm_err *err)
 				      "kvm: out of memory");
 	hv->vm_fd = hv->irqchip_fd = -1;
 	hv->user_irq = true;
-	hv->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (dev_fd >= 0)
+		hv->kvm_fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0);
+	else
+		hv->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (hv->kvm_fd < 0) {
 		ret = cellvm_err_set(err, CELLVM_E_HOST, errno,
-				     "cannot open /dev/kvm: %s",
+				     "cannot %s /dev/kvm: %s",
+				     dev_fd >= 0 ? "duplicate" : "open",
 				     strerror(errno));
 		goto fail;
 	}

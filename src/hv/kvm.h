@@ -39,7 +39,7 @@ struct cellvm_hv_vcpu {
 };
 
 /* ---- common part (kvm.c), for the table in the architecture part ---- */
-int kvm_vm_create(struct cellvm_hv **out, struct cellvm_err *err);
+int kvm_vm_create(int dev_fd, struct cellvm_hv **out, struct cellvm_err *err);
 void kvm_vm_destroy(struct cellvm_hv *hv);
 int kvm_max_vcpus(struct cellvm_hv *hv);
 int kvm_map_mem(struct cellvm_hv *hv, unsigned slot, uint64_t gpa,

@@ -32,7 +32,8 @@ struct cellvm_hv {
 	unsigned nr_slots;
 };
 
-static int test_vm_create(struct cellvm_hv **out, struct cellvm_err *err)
+static int test_vm_create(int dev_fd, struct cellvm_hv **out,
+			  struct cellvm_err *err)
 {
 	struct cellvm_hv *hv = calloc(1, sizeof(*hv));
 	unsigned i;

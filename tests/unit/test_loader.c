@@ -319,6 +319,42 @@ static void test_short_file_is_an_error(void **state)
 	assert_non_null(strstr(err.msg, f->path));
 }
 
+/* A pre-opened fd (cellvm --jail): used though its path is gone, read
+ * without moving its offset, left open for the next VM. */
+static void test_preopened_fd(void **state)
+{
+	struct fixture *f = *state;
+	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	struct cellvm_image img = { .path = "held-kernel", .has_fd = true,
+				    .fd = fd, .file_offset = -1 };
+	struct cellvm_err err = { 0 };
+	bool mapped = true;
+	unsigned round;
+
+	assert_true(fd >= 0);
+	assert_int_equal(unlink(f->path), 0);
+	for (round = 0; round < 2; round++) { /* as across a guest reboot */
+		memset(f->ram, SENTINEL, RAM_PAGES * PG);
+		assert_int_equal(loader_open(&img, "kernel", &f->li, &err), 0);
+		assert_int_equal(f->li.size, f->size);
+		assert_true(f->li.fd >= 0 && f->li.fd != fd);
+		assert_int_equal(loader_place(&f->li, &f->mem, RAM_GPA, false,
+					      &mapped, &err), 0);
+		assert_memory_equal(f->ram, f->content, f->size);
+		loader_close(&f->li);
+		assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC);
+		assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+	}
+	/* A bad fd is an image error naming the image. */
+	img.fd = -1;
+	assert_int_equal(loader_open(&img, "kernel", &f->li, &err), -EBADF);
+	assert_int_equal(err.cat, CELLVM_E_IMAGE);
+	assert_non_null(strstr(err.msg, "held-kernel"));
+	close(fd);
+	/* teardown unlinks again: give it a file. */
+	close(open(f->path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+}
+
 static void test_missing_file_is_an_error(void **state)
 {
 	struct cellvm_image img = { .path = "/nonexistent/cellvm-Image",
@@ -391,6 +427,7 @@ int main(void)
 		T(test_partial_last_page_at_ram_end_copies),
 		T(test_short_file_is_an_error),
 		T(test_missing_file_is_an_error),
+		T(test_preopened_fd),
 		T(test_unstatable_file_is_an_error),
 		T(test_directory_is_an_error),
 #undef T

@@ -448,10 +448,45 @@ static void test_create_errors(void **state)
 	drv_free(d);
 }
 
+/* A pre-opened fd (cellvm --jail): used though the path is gone, kept
+ * open for the next VM, whose disk reads the same bytes. */
+static void test_preopened_fd(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cellvm_err err = { 0 };
+	unsigned round;
+
+	assert_non_null(f);
+	make_image(f);
+	assert_int_equal(unlink(f->path), 0);
+	for (round = 0; round < 2; round++) { /* as across a guest reboot */
+		struct virtio_blk_params p = { .path = "held-disk",
+					       .has_fd = true, .fd = f->fd };
+
+		f->d = drv_new();
+		f->used = 0;
+		p.mmio = drv_params(f->d);
+		assert_int_equal(virtio_blk_create(&p, &f->t, &err), 0);
+		assert_int_equal(drv_setup(f->d, 1, QSIZE, DRV_FEATURES_DEFAULT),
+				 ALL_OK);
+		f->hdr = drv_alloc(f->d, 16);
+		f->status = drv_alloc(f->d, 16);
+		f->data = drv_alloc(f->d, 64 * 1024);
+		assert_int_equal(req(f, T_IN, 5, SECTOR, true, NULL), S_OK);
+		check_data(f, f->data, 5 * SECTOR, SECTOR);
+		drv_destroy(f->t);
+		drv_free(f->d);
+		assert_true(fcntl(f->fd, F_GETFD) >= 0);
+	}
+	close(f->fd);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config, setup_rw, teardown),
+		cmocka_unit_test(test_preopened_fd),
 		cmocka_unit_test_setup_teardown(test_read, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_read_scattered, setup_rw,
 						teardown),

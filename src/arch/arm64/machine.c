@@ -288,12 +288,12 @@ static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
 	ret = arm64_image_check_pe(hdr, (size_t)n, im->kernel.size, err);
 	if (ret)
 		return ret;
-	if (vm->cfg.initrd.path || vm->cfg.initrd.size) {
+	if (vm->cfg.initrd.path || vm->cfg.initrd.has_fd || vm->cfg.initrd.size) {
 		ret = loader_open(&vm->cfg.initrd, "initrd", &im->initrd, err);
 		if (ret)
 			return ret;
 	}
-	if (vm->cfg.dtb.path) {
+	if (vm->cfg.dtb.path || vm->cfg.dtb.has_fd) {
 		ret = loader_open(&vm->cfg.dtb, "DTB", &im->dtb, err);
 		if (ret)
 			return ret;
