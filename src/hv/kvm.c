@@ -291,13 +291,37 @@ void kvm_vcpu_kick(struct cellvm_hv_vcpu *v)
 		pthread_kill(v->thread, kvm_kick_signal());
 }
 
+/*
+ * A register wider than 64 bits (arm64's 128-bit V registers) is named by
+ * cellvm as 64-bit halves: read it whole and pick one, or change one half
+ * in place (api.rst, KVM_GET_ONE_REG: the size is in the id).
+ */
+static int kvm_wide_reg(struct cellvm_hv_vcpu *v, uint64_t kid, unsigned half,
+			uint64_t *val, bool set)
+{
+	uint64_t q[2];
+	struct kvm_one_reg r = { .id = kid, .addr = (uintptr_t)q };
+
+	if (half > 1 || ioctl(v->fd, KVM_GET_ONE_REG, &r))
+		return half > 1 ? -EINVAL : -errno;
+	if (!set) {
+		*val = q[half]; /* little-endian host: q[0] is bits 63:0 */
+		return 0;
+	}
+	q[half] = *val;
+	return ioctl(v->fd, KVM_SET_ONE_REG, &r) ? -errno : 0;
+}
+
 int kvm_get_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val)
 {
 	struct kvm_one_reg r;
 	uint64_t kid;
+	unsigned half = 0;
 
-	if (kvm_arch_reg_id(id, &kid))
+	if (kvm_arch_reg_id(id, &kid, &half))
 		return -EINVAL;
+	if ((kid & KVM_REG_SIZE_MASK) == KVM_REG_SIZE_U128)
+		return kvm_wide_reg(v, kid, half, val, false);
 	r.id = kid;
 	r.addr = (uintptr_t)val;
 	return ioctl(v->fd, KVM_GET_ONE_REG, &r) ? -errno : 0;
@@ -307,9 +331,12 @@ int kvm_set_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val)
 {
 	struct kvm_one_reg r;
 	uint64_t kid;
+	unsigned half = 0;
 
-	if (kvm_arch_reg_id(id, &kid))
+	if (kvm_arch_reg_id(id, &kid, &half))
 		return -EINVAL;
+	if ((kid & KVM_REG_SIZE_MASK) == KVM_REG_SIZE_U128)
+		return kvm_wide_reg(v, kid, half, &val, true);
 	r.id = kid;
 	r.addr = (uintptr_t)&val;
 	return ioctl(v->fd, KVM_SET_ONE_REG, &r) ? -errno : 0;

@@ -64,7 +64,8 @@ int kvm_arch_vcpu_init(struct cellvm_hv_vcpu *v, bool powered_off,
 /* Fill the architecture's part of every exit (line levels), and decode
  * the exit reasons the common part does not know: true if it did. */
 bool kvm_arch_exit(struct cellvm_hv_vcpu *v, struct cellvm_exit *e);
-/* cellvm's register id to a KVM one-reg id; -EINVAL if unknown. */
-int kvm_arch_reg_id(uint64_t id, uint64_t *kid);
+/* cellvm's register id to a KVM one-reg id; -EINVAL if unknown. For a
+ * one-reg wider than 64 bits, *half says which 64-bit half id names. */
+int kvm_arch_reg_id(uint64_t id, uint64_t *kid, unsigned *half);
 
 #endif
