@@ -7,7 +7,8 @@
  *
  * Invariants: the walk returns 0, -EFAULT or -EOPNOTSUPP, terminates,
  * is deterministic, and a translation keeps the VA's offset within the
- * smallest granule (4 KiB) and fits in 48 bits.
+ * smallest granule (4 KiB) and fits in 48 bits, with only the defined
+ * permission bits.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -44,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct arm64_mmu_regs r;
 	struct cellvm_mem mem = { 0 };
 	uint64_t va, ipa = 0, ipa2 = 0;
-	unsigned flags;
+	unsigned flags, perm = 0;
 	size_t n;
 	int ret;
 
@@ -64,13 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.ttbr0 = RAM_BASE + r.ttbr0 % n;
 		r.ttbr1 = RAM_BASE + r.ttbr1 % n;
 	}
-	ret = arm64_pgwalk(&mem, &r, va, flags & 2, &ipa);
+	ret = arm64_pgwalk(&mem, &r, va, flags & 2, &ipa, &perm);
 	check(ret == 0 || ret == -EFAULT || ret == -EOPNOTSUPP);
-	check(arm64_pgwalk(&mem, &r, va, flags & 2, &ipa2) == ret);
+	check(arm64_pgwalk(&mem, &r, va, flags & 2, &ipa2, NULL) == ret);
 	if (ret == 0) {
 		check(ipa == ipa2);
 		check((ipa & 0xfff) == (va & 0xfff));
 		check(ipa >> 48 == 0);
+		check((perm & ~(ARM64_PERM_EL0 | ARM64_PERM_RO)) == 0);
 	}
 	return 0;
 }

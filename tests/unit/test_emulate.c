@@ -382,7 +382,8 @@ static void test_refused(void **state)
 
 /* Map a 4 KiB page in 4K-granule, 48-bit tables rooted at RAM_BASE;
  * tables come from *next. */
-static void map4k(struct fake *f, uint64_t *next, uint64_t va, uint64_t pa)
+static void map4k(struct fake *f, uint64_t *next, uint64_t va, uint64_t pa,
+		  uint64_t ap)
 {
 	uint64_t table = RAM_BASE;
 	int level;
@@ -393,7 +394,7 @@ static void map4k(struct fake *f, uint64_t *next, uint64_t va, uint64_t pa)
 
 		memcpy(&d, f->ram + (slot - RAM_BASE), 8);
 		if (level == 3) {
-			d = pa | DESC_AF | DESC_TABLE;
+			d = pa | DESC_AF | ap | DESC_TABLE;
 		} else if (!(d & 1)) {
 			d = *next | DESC_TABLE;
 			*next += 0x1000;
@@ -403,7 +404,10 @@ static void map4k(struct fake *f, uint64_t *next, uint64_t va, uint64_t pa)
 	}
 }
 
-static void mmu_on(struct fake *f)
+#define AP_EL0 (1ULL << 6)
+#define AP_RO (1ULL << 7)
+
+static void mmu_on_ap(struct fake *f, uint64_t dev_ap)
 {
 	uint64_t next = RAM_BASE + 0x1000;
 
@@ -414,9 +418,14 @@ static void mmu_on(struct fake *f)
 		ARM64_TCR_TBI0 |
 		(uint64_t)ARM64_TG1_4K << ARM64_TCR_TG1_SHIFT;
 	/* code at VA 0x400000 in RAM; the next page is device B */
-	map4k(f, &next, 0x400000, RAM_BASE + 0x100000);
-	map4k(f, &next, 0x401000, DEV + 0x1000);
+	map4k(f, &next, 0x400000, RAM_BASE + 0x100000, AP_EL0);
+	map4k(f, &next, 0x401000, DEV + 0x1000, dev_ap);
 	f->reg[PC] = 0x400000;
+}
+
+static void mmu_on(struct fake *f)
+{
+	mmu_on_ap(f, 0);
 }
 
 static void test_mmu(void **state)
@@ -466,12 +475,70 @@ static void test_mmu(void **state)
 	free(f.ram);
 }
 
+/* Stage-1 permissions of the device page against EL, PAN, UAO and
+ * LDTR/STTR (D8.4.1). */
+static void test_perm(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t insn;
+		uint64_t pstate, ap;
+		int want;
+	} c[] = {
+		{ "EL0 ldp, EL1-only page", 0xa9400861, EL0, 0, -EACCES },
+		{ "EL0 ldp, EL0 page", 0xa9400861, EL0, AP_EL0, 0 },
+		{ "EL1 ldp, EL0 page", 0xa9400861, EL1H, AP_EL0, 0 },
+		{ "EL1 ldp with PAN, EL0 page", 0xa9400861,
+		  EL1H | ARM64_PSTATE_PAN, AP_EL0, -EACCES },
+		{ "EL1 ldp with PAN, EL1-only page", 0xa9400861,
+		  EL1H | ARM64_PSTATE_PAN, 0, 0 },
+		{ "EL1 ldtr, EL1-only page", 0xf8408861, EL1H, 0, -EACCES },
+		{ "EL1 ldtr with UAO, EL1-only page", 0xf8408861,
+		  EL1H | ARM64_PSTATE_UAO, 0, 0 },
+		{ "EL1 ldtr with PAN, EL0 page", 0xf8408861,
+		  EL1H | ARM64_PSTATE_PAN, AP_EL0, 0 },
+		{ "EL1 stp, read-only page", 0xa9000861, EL1H, AP_RO, -EACCES },
+		{ "EL1 ldp, read-only page", 0xa9400861, EL1H, AP_RO, 0 },
+		{ "EL0 str, EL0 read-only page", 0xf9000061, EL0, AP_RO | AP_EL0,
+		  -EACCES },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct arm64_emu e;
+		const char *why;
+		struct fake f;
+		unsigned j;
+
+		print_message("%s\n", c[i].text);
+		fake_init(&f);
+		mmu_on_ap(&f, c[i].ap);
+		f.reg[PSTATE] = c[i].pstate;
+		f.reg[X(3)] = 0x401010;
+		put_insn(&f, RAM_BASE + 0x100000, c[i].insn);
+		e = (struct arm64_emu){ &fake_ops, &f, &f.mem };
+		assert_int_equal(arm64_emulate_nisv(&e, DEV + 0x1010, NULL,
+						    &why),
+				 c[i].want);
+		if (c[i].want) {
+			for (j = 0; j < NREGS; j++)
+				assert_false(f.written[j]);
+			assert_int_equal(f.nlog, 0);
+		} else {
+			assert_int_equal(f.reg[PC], 0x400004);
+			assert_true(f.nlog >= 1);
+		}
+		free(f.ram);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_mmu),
+		cmocka_unit_test(test_perm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,11 +169,11 @@ static void test_map(void **state)
 		r.ttbr0 = tb_alloc(&t);
 		r.tcr = tcr0(c->tsz, c->tg0);
 		tb_map(&t, r.ttbr0, ia, c->va, c->oa & ~mask, c->leaf);
-		assert_int_equal(arm64_pgwalk(&t.mem, &r, c->va, true, &ipa), 0);
+		assert_int_equal(arm64_pgwalk(&t.mem, &r, c->va, true, &ipa, NULL), 0);
 		assert_int_equal(ipa, (c->oa & ~mask) | (c->va & mask));
 		/* A neighbour in another leaf is not mapped. */
 		assert_int_equal(arm64_pgwalk(&t.mem, &r, c->va ^ (mask + 1),
-					      true, &ipa),
+					      true, &ipa, NULL),
 				 -EFAULT);
 		/* The same tables in big-endian, with SCTLR_EL1.EE. */
 		tb_free(&t);
@@ -182,7 +182,7 @@ static void test_map(void **state)
 		r.sctlr |= ARM64_SCTLR_EE;
 		r.ttbr0 = tb_alloc(&t);
 		tb_map(&t, r.ttbr0, ia, c->va, c->oa & ~mask, c->leaf);
-		assert_int_equal(arm64_pgwalk(&t.mem, &r, c->va, false, &ipa),
+		assert_int_equal(arm64_pgwalk(&t.mem, &r, c->va, false, &ipa, NULL),
 				 0);
 		assert_int_equal(ipa, (c->oa & ~mask) | (c->va & mask));
 		tb_free(&t);
@@ -209,14 +209,14 @@ static void test_ttbr1(void **state)
 			(uint64_t)g[i].tg1 << ARM64_TCR_TG1_SHIFT |
 			16ULL << ARM64_TCR_T0SZ_SHIFT | ARM64_TCR_EPD0;
 		tb_map(&t, r.ttbr1, 48, va, 0x09000000, 3);
-		assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), 0);
+		assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), 0);
 		assert_int_equal(ipa, 0x09000000 | (va & ((1ULL << g[i].gbits) - 1)));
 		/* Bits above the region must be all ones in the upper half. */
 		assert_int_equal(arm64_pgwalk(&t.mem, &r, va & ~(1ULL << 60),
-					      true, &ipa),
+					      true, &ipa, NULL),
 				 -EFAULT);
 		/* TTBR0's walks are disabled (EPD0). */
-		assert_int_equal(arm64_pgwalk(&t.mem, &r, 0x1000, true, &ipa),
+		assert_int_equal(arm64_pgwalk(&t.mem, &r, 0x1000, true, &ipa, NULL),
 				 -EFAULT);
 		tb_free(&t);
 	}
@@ -233,12 +233,12 @@ static void test_tbi(void **state)
 	r.tcr = tcr0(16, ARM64_TG0_4K);
 	tb_map(&t, r.ttbr0, 48, va, 0x09000000, 3);
 	/* Without TBI0 a tag makes the VA out of range. */
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, tagged, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, tagged, true, &ipa, NULL), -EFAULT);
 	r.tcr |= ARM64_TCR_TBI0;
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, tagged, true, &ipa), 0);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, tagged, true, &ipa, NULL), 0);
 	assert_int_equal(ipa, 0x09000678);
 	/* Instruction addresses are not untagged. */
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, tagged, false, &ipa),
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, tagged, false, &ipa, NULL),
 			 -EFAULT);
 	tb_free(&t);
 }
@@ -250,17 +250,17 @@ static void test_mmu_off(void **state)
 	uint64_t ipa = 0;
 
 	/* Flat, and no table is read (no RAM at all here). */
-	assert_int_equal(arm64_pgwalk(&none, &r, 0x09000ff8, true, &ipa), 0);
+	assert_int_equal(arm64_pgwalk(&none, &r, 0x09000ff8, true, &ipa, NULL), 0);
 	assert_int_equal(ipa, 0x09000ff8);
-	assert_int_equal(arm64_pgwalk(&none, &r, 1ULL << 48, true, &ipa),
+	assert_int_equal(arm64_pgwalk(&none, &r, 1ULL << 48, true, &ipa, NULL),
 			 -EFAULT);
 	r.tcr = ARM64_TCR_TBI0;
 	assert_int_equal(arm64_pgwalk(&none, &r, 0x12ULL << 56 | 0x09000000,
-				      true, &ipa),
+				      true, &ipa, NULL),
 			 0);
 	assert_int_equal(ipa, 0x09000000);
 	assert_int_equal(arm64_pgwalk(&none, &r, 0x12ULL << 56 | 0x09000000,
-				      false, &ipa),
+				      false, &ipa, NULL),
 			 -EFAULT);
 }
 
@@ -288,49 +288,49 @@ static void test_bad(void **state)
 	l2 = rd(&t, l1 & ~0xfffULL);
 	l3 = rd(&t, (l2 & ~0xfffULL) + 8);
 	r = r0;
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), 0);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), 0);
 
 	/* Reserved TG0, 52-bit input (T0SZ 12), T0SZ 49 and beyond. */
 	r.tcr = tcr0(16, 3);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EOPNOTSUPP);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EOPNOTSUPP);
 	r.tcr = tcr0(12, ARM64_TG0_4K);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EOPNOTSUPP);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EOPNOTSUPP);
 	r.tcr = tcr0(63, ARM64_TG0_4K);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EOPNOTSUPP);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EOPNOTSUPP);
 	r.tcr = tcr0(48, ARM64_TG0_64K); /* 16-bit region = one 64K page */
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EOPNOTSUPP);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EOPNOTSUPP);
 	/* EPD0: TTBR0 walks disabled. */
 	r.tcr = tcr0(16, ARM64_TG0_4K) | ARM64_TCR_EPD0;
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	r = r0;
 	/* VA beyond T0SZ's region. */
 	r.tcr = tcr0(25, ARM64_TG0_4K);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, 1ULL << 40, true, &ipa),
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, 1ULL << 40, true, &ipa, NULL),
 			 -EFAULT);
 	r = r0;
 	/* Root table outside RAM, below and just above it. */
 	r.ttbr0 = 0x1000;
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	r.ttbr0 = RAM_BASE + RAM_SIZE;
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	r = r0;
 	/* A level-1 table descriptor pointing outside RAM. */
 	wr(&t, l0 & ~0xfffULL, 0x7ff000 | DESC_TABLE);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	/* A block at level 0 (needs FEAT_LPA2). */
 	wr(&t, l0 & ~0xfffULL, l1);
 	wr(&t, r0.ttbr0, DESC_BLOCK);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	wr(&t, r0.ttbr0, l0);
 	/* Level 3 with bits 1:0 = 01 is reserved; invalid faults. */
 	wr(&t, (l2 & ~0xfffULL) + 8, (l3 & ~3ULL) | DESC_BLOCK);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	wr(&t, (l2 & ~0xfffULL) + 8, 0);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, NULL), -EFAULT);
 	wr(&t, (l2 & ~0xfffULL) + 8, l3);
 	/* A table that points to itself at every level still ends. */
 	wr(&t, r0.ttbr0, r0.ttbr0 | DESC_TABLE);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, 0, true, &ipa), 0);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, 0, true, &ipa, NULL), 0);
 	assert_int_equal(ipa, r0.ttbr0);
 	/* A 64K block at level 1 needs FEAT_LPA. */
 	tb_free(&t);
@@ -338,10 +338,65 @@ static void test_bad(void **state)
 	r.ttbr0 = tb_alloc(&t);
 	r.tcr = tcr0(16, ARM64_TG0_64K);
 	tb_map(&t, r.ttbr0, 48, 0, 0, 1);
-	assert_int_equal(arm64_pgwalk(&t.mem, &r, 0x1234, true, &ipa), -EFAULT);
+	assert_int_equal(arm64_pgwalk(&t.mem, &r, 0x1234, true, &ipa, NULL), -EFAULT);
 	/* The failures never wrote *ipa. */
 	assert_int_equal(ipa, r0.ttbr0);
 	tb_free(&t);
+}
+
+/* AP[2:1] of the leaf, APTable on the way down, HPD0 (D8.4). */
+static void test_perm(void **state)
+{
+	static const struct {
+		uint64_t leaf_ap, l0_aptable;
+		bool hpd;
+		unsigned want;
+	} c[] = {
+		{ 0, 0, false, 0 },
+		{ 1ULL << 6, 0, false, ARM64_PERM_EL0 },
+		{ 1ULL << 7, 0, false, ARM64_PERM_RO },
+		{ 3ULL << 6, 0, false, ARM64_PERM_EL0 | ARM64_PERM_RO },
+		/* APTable[0]: no EL0 below; APTable[1]: read-only below. */
+		{ 1ULL << 6, 1ULL << 61, false, 0 },
+		{ 1ULL << 6, 1ULL << 62, false, ARM64_PERM_EL0 | ARM64_PERM_RO },
+		{ 1ULL << 6, 3ULL << 61, false, ARM64_PERM_RO },
+		/* TCR_EL1.HPD0: APTable ignored. */
+		{ 1ULL << 6, 3ULL << 61, true, ARM64_PERM_EL0 },
+	};
+	const uint64_t va = 0x7000;
+	unsigned perm = 0x55;
+	uint64_t ipa;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct arm64_mmu_regs r = { .sctlr = ARM64_SCTLR_M };
+		uint64_t l0, l1, l2, slot;
+		struct tb t;
+
+		tb_init(&t, 12);
+		r.ttbr0 = tb_alloc(&t);
+		r.tcr = tcr0(16, ARM64_TG0_4K) | (c[i].hpd ? ARM64_TCR_HPD0 : 0);
+		tb_map(&t, r.ttbr0, 48, va, 0x09000000, 3);
+		l0 = rd(&t, r.ttbr0);
+		wr(&t, r.ttbr0, l0 | c[i].l0_aptable);
+		l1 = rd(&t, l0 & ~0xfffULL);
+		l2 = rd(&t, l1 & ~0xfffULL);
+		slot = (l2 & ~0xfffULL) + 7 * 8;
+		wr(&t, slot, rd(&t, slot) | c[i].leaf_ap);
+		assert_int_equal(arm64_pgwalk(&t.mem, &r, va, true, &ipa, &perm),
+				 0);
+		assert_int_equal(perm, c[i].want);
+		tb_free(&t);
+	}
+	/* MMU off: everything is accessible. */
+	{
+		struct arm64_mmu_regs r = { 0 };
+		struct cellvm_mem none = { 0 };
+
+		assert_int_equal(arm64_pgwalk(&none, &r, va, true, &ipa, &perm),
+				 0);
+		assert_int_equal(perm, ARM64_PERM_EL0);
+	}
 }
 
 int main(void)
@@ -352,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_tbi),
 		cmocka_unit_test(test_mmu_off),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_perm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,13 +109,34 @@ static int gather(const struct arm64_emu *e, const struct arm64_ldst *d,
 	return ret;
 }
 
+/*
+ * Stage-1 data access permission (D8.4.1, "Data access permissions"):
+ * an unprivileged access (EL0, or LDTR/STTR at EL1 without PSTATE.UAO)
+ * needs AP[1]; a privileged one is refused on an EL0-accessible page
+ * under PSTATE.PAN (D8.4.1.2 "Privileged access never"); a write needs
+ * AP[2] clear.
+ */
+static bool perm_ok(const struct arm64_ldst *d,
+		    const struct arm64_emu_cpu *cpu, unsigned perm)
+{
+	bool unpriv = el_of(cpu->pstate) == 0 ||
+		      (d->unpriv && !(cpu->pstate & ARM64_PSTATE_UAO));
+
+	if (unpriv && !(perm & ARM64_PERM_EL0))
+		return false;
+	if (!unpriv && (cpu->pstate & ARM64_PSTATE_PAN) &&
+	    (perm & ARM64_PERM_EL0))
+		return false;
+	return d->load || !(perm & ARM64_PERM_RO);
+}
+
 /* Translate every access and check one of them is the one that trapped. */
 static int translate(const struct arm64_emu *e, const struct arm64_ldst *d,
 		     const struct arm64_emu_cpu *cpu, uint64_t va,
 		     uint64_t fault_ipa, struct plan *p, const char **why)
 {
 	bool seen = false;
-	unsigned i;
+	unsigned i, perm;
 
 	p->chunk = d->size < MAX_ACCESS ? d->size : MAX_ACCESS;
 	p->n = d->nregs * d->size / p->chunk;
@@ -127,10 +148,15 @@ static int translate(const struct arm64_emu *e, const struct arm64_ldst *d,
 			*why = "misaligned access";
 			return -EOPNOTSUPP;
 		}
-		ret = arm64_pgwalk(e->mem, &cpu->mmu, a, true, &p->ipa[i]);
+		ret = arm64_pgwalk(e->mem, &cpu->mmu, a, true, &p->ipa[i],
+				   &perm);
 		if (ret) {
 			*why = "data address does not translate";
 			return ret;
+		}
+		if (!perm_ok(d, cpu, perm)) {
+			*why = "stage-1 permissions forbid the access";
+			return -EACCES;
 		}
 		if (p->ipa[i] >> PAGE_SHIFT_4K == fault_ipa >> PAGE_SHIFT_4K)
 			seen = true;
@@ -329,7 +355,7 @@ int arm64_emulate_nisv(const struct arm64_emu *e, uint64_t fault_ipa,
 	}
 	/* A64 instructions are little-endian whatever SCTLR_EL1.EE says
 	 * (B2.6 "Endian support": instruction fetches are LE). */
-	if (arm64_pgwalk(e->mem, &cpu.mmu, cpu.pc, false, &pc_ipa) ||
+	if (arm64_pgwalk(e->mem, &cpu.mmu, cpu.pc, false, &pc_ipa, NULL) ||
 	    cellvm_mem_read(e->mem, pc_ipa, w, sizeof(w))) {
 		*why = "PC does not translate to RAM";
 		return -EFAULT;

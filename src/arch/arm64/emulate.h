@@ -24,6 +24,8 @@
 #define ARM64_PSTATE_EL_SHIFT 2
 #define ARM64_PSTATE_EL_MASK 3ULL
 #define ARM64_PSTATE_NRW (1ULL << 4) /* AArch32 */
+#define ARM64_PSTATE_PAN (1ULL << 22) /* privileged access never */
+#define ARM64_PSTATE_UAO (1ULL << 23) /* LDTR/STTR act privileged */
 
 #define ARM64_INSN_SIZE 4
 
@@ -53,8 +55,11 @@ struct arm64_emu_cpu {
 
 /*
  * Execute the decoded load/store d for a vCPU in state cpu, whose access
- * trapped at fault_ipa. Every access's VA is translated (TBI applied) and
- * must be naturally aligned up to 8 bytes; a 16-byte register is two
+ * trapped at fault_ipa. Every access's VA is translated (TBI applied),
+ * must be allowed by the stage-1 permissions (EL0 or LDTR/STTR: AP[1];
+ * writes: not AP[2]; PAN), since the hardware may have trapped on one
+ * access of a pair before checking the other, and must be naturally
+ * aligned up to 8 bytes; a 16-byte register is two
  * 8-byte accesses, a pair two (or four) accesses, each through
  * ops->access, so a pair may span two devices or RAM and a device. One of
  * them must be in fault_ipa's 4 KiB page, else the guest's tables changed
@@ -67,7 +72,7 @@ struct arm64_emu_cpu {
  *
  * 0 on success. On failure no register is written; why (never NULL)
  * says what went wrong: -EOPNOTSUPP (AArch32, EL2, misaligned),
- * -EFAULT (a VA does not translate), -ESTALE (no access at fault_ipa),
+ * -EFAULT (a VA does not translate), -EACCES (permissions), -ESTALE (no access at fault_ipa),
  * -EIO or the callback's error (an access failed; stores before it were
  * done, as on hardware when an abort interrupts a multi-access).
  */

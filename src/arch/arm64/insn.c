@@ -176,6 +176,7 @@ static int decode_imm9(uint32_t insn, struct arm64_ldst *d)
 		return ret;
 	if (op == IMM9_UNPRIV && d->simd) /* no LDTR for SIMD&FP */
 		return -EOPNOTSUPP;
+	d->unpriv = op == IMM9_UNPRIV;
 	d->wb = op == IMM9_POST ? ARM64_WB_POST :
 		op == IMM9_PRE	? ARM64_WB_PRE :
 				  ARM64_WB_NONE;

@@ -46,6 +46,7 @@ struct arm64_ldst {
 	bool load;
 	bool simd; /* Rt/Rt2 are SIMD&FP registers (V0-V31) */
 	bool sign_extend; /* load: sign-extend from size * 8 bits */
+	bool unpriv; /* LDTR/STTR: checked as an EL0 access at EL1 */
 	unsigned nregs; /* 1, or 2 for a pair */
 	unsigned size; /* bytes per register: 1, 2, 4, 8 or 16 */
 	/* General-purpose loads: width of the destination, 4 (Wt: the upper

@@ -2,8 +2,9 @@
 /*
  * Stage-1 table walker for the EL1&0 regime (pgwalk.h), after the
  * pseudocode of DDI 0487 D8.2 (AArch64.S1Translate and its helpers), cut
- * down to what a trapped access needs: no permissions, no access flag or
- * dirty state updates, no TLB. The guest's tables are hostile input: each
+ * down to what a trapped access needs: the output address and the data
+ * access permissions (AP, APTable), no access flag or dirty state
+ * updates, no TLB. The guest's tables are hostile input: each
  * descriptor is read through cellvm_mem_read(), and the walk visits at
  * most one descriptor per level, four levels at most.
  */
@@ -23,6 +24,13 @@
 #define DESC_VALID 1ULL
 #define DESC_TABLE 2ULL /* table at levels 0-2, page at level 3 */
 
+/* Access permissions: AP[2:1] in a block or page, APTable in a table
+ * descriptor (D8.3, D8.4). */
+#define DESC_AP_EL0 (1ULL << 6) /* AP[1] */
+#define DESC_AP_RO (1ULL << 7) /* AP[2] */
+#define DESC_APTABLE_NO_EL0 (1ULL << 61) /* APTable[0] */
+#define DESC_APTABLE_RO (1ULL << 62) /* APTable[1] */
+
 #define VA_SELECT_BIT 55 /* TTBR1 when set (D8.2, "VA ranges") */
 #define TOP_BYTE_SHIFT 56
 
@@ -36,7 +44,7 @@ struct regime {
 	unsigned gbits; /* log2(granule): 12, 14 or 16 */
 	unsigned ia_bits; /* 64 - TnSZ */
 	uint64_t ttbr;
-	bool epd, tbi;
+	bool epd, tbi, hpd;
 };
 
 static int tg_bits(unsigned tg, bool upper)
@@ -59,12 +67,14 @@ static int select_regime(const struct arm64_mmu_regs *r, bool upper,
 		tg = (tcr >> ARM64_TCR_TG1_SHIFT) & ARM64_TCR_TG_MASK;
 		g->epd = tcr & ARM64_TCR_EPD1;
 		g->tbi = tcr & ARM64_TCR_TBI1;
+		g->hpd = tcr & ARM64_TCR_HPD1;
 		g->ttbr = r->ttbr1;
 	} else {
 		tsz = (tcr >> ARM64_TCR_T0SZ_SHIFT) & ARM64_TCR_TSZ_MASK;
 		tg = (tcr >> ARM64_TCR_TG0_SHIFT) & ARM64_TCR_TG_MASK;
 		g->epd = tcr & ARM64_TCR_EPD0;
 		g->tbi = tcr & ARM64_TCR_TBI0;
+		g->hpd = tcr & ARM64_TCR_HPD0;
 		g->ttbr = r->ttbr0;
 	}
 	gb = tg_bits(tg, upper);
@@ -105,9 +115,32 @@ static bool block_ok(unsigned gbits, int level)
 	return level == 2 || (gbits == 12 && level == 1);
 }
 
-static int walk(const struct cellvm_mem *mem, const struct regime *g,
-		uint64_t va, bool be, uint64_t *ipa)
+/* Fold a table descriptor's APTable into the permissions so far. */
+static unsigned table_perm(const struct regime *g, uint64_t desc,
+			   unsigned perm)
 {
+	if (g->hpd)
+		return perm;
+	if (desc & DESC_APTABLE_NO_EL0)
+		perm &= ~ARM64_PERM_EL0;
+	if (desc & DESC_APTABLE_RO)
+		perm |= ARM64_PERM_RO;
+	return perm;
+}
+
+static unsigned leaf_perm(uint64_t desc, unsigned perm)
+{
+	if (!(desc & DESC_AP_EL0))
+		perm &= ~ARM64_PERM_EL0;
+	if (desc & DESC_AP_RO)
+		perm |= ARM64_PERM_RO;
+	return perm;
+}
+
+static int walk(const struct cellvm_mem *mem, const struct regime *g,
+		uint64_t va, bool be, uint64_t *ipa, unsigned *perm)
+{
+	unsigned p = ARM64_PERM_EL0;
 	unsigned stride = g->gbits - 3;
 	int levels = (int)((g->ia_bits - g->gbits + stride - 1) / stride);
 	int level = LAST_LEVEL + 1 - levels;
@@ -132,6 +165,7 @@ static int walk(const struct cellvm_mem *mem, const struct regime *g,
 			return -EFAULT;
 		if (level < LAST_LEVEL && (desc & DESC_TABLE)) {
 			table = desc & mask_bits(OA_BITS - 1, g->gbits);
+			p = table_perm(g, desc, p);
 			continue;
 		}
 		/* A block, or a page at level 3; level 3 with bit 1 clear
@@ -141,20 +175,24 @@ static int walk(const struct cellvm_mem *mem, const struct regime *g,
 			return -EFAULT;
 		*ipa = (desc & mask_bits(OA_BITS - 1, shift)) |
 		       (va & ((1ULL << shift) - 1));
+		*perm = leaf_perm(desc, p);
 		return 0;
 	}
 	return -EFAULT; /* not reached: level 3 always returns */
 }
 
 int arm64_pgwalk(const struct cellvm_mem *mem, const struct arm64_mmu_regs *r,
-		 uint64_t va, bool data, uint64_t *ipa)
+		 uint64_t va, bool data, uint64_t *ipa, unsigned *perm)
 {
+	unsigned dummy;
 	bool upper = (va >> VA_SELECT_BIT) & 1;
 	bool be = r->sctlr & ARM64_SCTLR_EE;
 	struct regime g;
 	uint64_t hi;
 	int ret;
 
+	if (!perm)
+		perm = &dummy;
 	ret = select_regime(r, upper, &g);
 	if (!(r->sctlr & ARM64_SCTLR_M)) {
 		/* Flat: only TBI matters, and the address must fit the
@@ -164,6 +202,7 @@ int arm64_pgwalk(const struct cellvm_mem *mem, const struct arm64_mmu_regs *r,
 		if (va >> OA_BITS)
 			return -EFAULT;
 		*ipa = va;
+		*perm = ARM64_PERM_EL0;
 		return 0;
 	}
 	if (ret)
@@ -176,5 +215,5 @@ int arm64_pgwalk(const struct cellvm_mem *mem, const struct arm64_mmu_regs *r,
 		return -EFAULT;
 	if (g.epd)
 		return -EFAULT;
-	return walk(mem, &g, va, be, ipa);
+	return walk(mem, &g, va, be, ipa, perm);
 }

@@ -10,9 +10,9 @@
  * level), D8.3 the VMSAv8-64 descriptor formats; D19 for the registers.
  * Supported: 4K, 16K and 64K granules, all levels, table/block/page
  * descriptors, input sizes up to 48 bits, output addresses up to 48 bits.
- * Not supported (the walk fails): 52-bit VAs or PAs (FEAT_LVA, FEAT_LPA,
- * FEAT_LPA2), AArch32 regimes. Permissions are not checked: the hardware
- * already allowed the access that trapped.
+  * Not supported (the walk fails): 52-bit VAs or PAs (FEAT_LVA, FEAT_LPA,
+ * FEAT_LPA2), AArch32 regimes. The walk reports the data access
+ * permissions it found; checking them against the access is the caller's.
  */
 #ifndef CELLVM_ARCH_ARM64_PGWALK_H
 #define CELLVM_ARCH_ARM64_PGWALK_H
@@ -36,6 +36,8 @@
 #define ARM64_TCR_TG1_SHIFT 30
 #define ARM64_TCR_TBI0 (1ULL << 37)
 #define ARM64_TCR_TBI1 (1ULL << 38)
+#define ARM64_TCR_HPD0 (1ULL << 41) /* FEAT_HPDS: APTable ignored */
+#define ARM64_TCR_HPD1 (1ULL << 42)
 #define ARM64_TCR_TSZ_MASK 0x3fULL
 #define ARM64_TCR_TG_MASK 3ULL
 /* TG0 encodings; TG1 encodes the same granules differently. */
@@ -54,6 +56,11 @@ struct arm64_mmu_regs {
 	uint64_t ttbr1; /* TTBR1_EL1 */
 };
 
+/* Stage-1 data access permissions of a translation (D8.4, "Memory access
+ * control": AP[2:1] of the leaf, restricted by APTable on the way). */
+#define ARM64_PERM_EL0 (1u << 0) /* EL0 may access (AP[1]) */
+#define ARM64_PERM_RO (1u << 1) /* read-only at every EL (AP[2]) */
+
 /*
  * Translate va to an IPA by walking the guest's tables in mem (every
  * descriptor read bounds-checked through cellvm_mem_read; descriptors in
@@ -68,9 +75,10 @@ struct arm64_mmu_regs {
  * outside guest RAM); -EOPNOTSUPP for configurations this walker does not
  * do (52-bit addressing, reserved granule or size encodings, block
  * descriptors where the granule allows none). Never more than four
- * descriptor reads.
+ * descriptor reads. perm (may be NULL) receives ARM64_PERM_* of the
+ * mapping; with the MMU off everything is accessible (ARM64_PERM_EL0).
  */
 int arm64_pgwalk(const struct cellvm_mem *mem, const struct arm64_mmu_regs *r,
-		 uint64_t va, bool data, uint64_t *ipa);
+		 uint64_t va, bool data, uint64_t *ipa, unsigned *perm);
 
 #endif
