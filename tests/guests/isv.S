@@ -173,7 +173,7 @@ start:
 	mov	x19, #0
 	mov	x20, #0
 	mov	x24, #0
-	/* FP/SIMD on at EL1 (CPACR_EL1.FPEN = 0b11, D19.2). */
+	/* FP/SIMD on at EL1 (CPACR_EL1.FPEN = 0b11). */
 	mov	x0, #(3 << 20)
 	msr	cpacr_el1, x0
 	adr	x0, vectors

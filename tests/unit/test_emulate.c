@@ -476,7 +476,7 @@ static void test_mmu(void **state)
 }
 
 /* Stage-1 permissions of the device page against EL, PAN, UAO and
- * LDTR/STTR (D8.4.1). */
+ * LDTR/STTR (DDI 0487 D8.4). */
 static void test_perm(void **state)
 {
 	static const struct {
@@ -532,6 +532,32 @@ static void test_perm(void **state)
 	}
 }
 
+/* A decode the decoder never makes is refused, not trusted. */
+static void test_malformed(void **state)
+{
+	static const struct arm64_ldst bad[] = {
+		{ .nregs = 1, .size = 0 },
+		{ .nregs = 1, .size = 3 },
+		{ .nregs = 3, .size = 4 },
+		{ .nregs = 0, .size = 4 },
+		{ .nregs = 2, .size = 32 },
+	};
+	struct arm64_emu_cpu cpu = { .pc = RAM_BASE, .pstate = EL1H };
+	struct fake f;
+	struct arm64_emu e = { &fake_ops, &f, NULL };
+	const char *why;
+	size_t i;
+
+	fake_init(&f);
+	e.mem = &f.mem;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(arm64_emulate_ldst(&e, &bad[i], &cpu, DEV, &why),
+				 -EINVAL);
+		assert_int_equal(f.nlog, 0);
+	}
+	free(f.ram);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_mmu),
 		cmocka_unit_test(test_perm),
+		cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,11 +110,11 @@ static int gather(const struct arm64_emu *e, const struct arm64_ldst *d,
 }
 
 /*
- * Stage-1 data access permission (D8.4.1, "Data access permissions"):
- * an unprivileged access (EL0, or LDTR/STTR at EL1 without PSTATE.UAO)
- * needs AP[1]; a privileged one is refused on an EL0-accessible page
- * under PSTATE.PAN (D8.4.1.2 "Privileged access never"); a write needs
- * AP[2] clear.
+ * Stage-1 data access permissions (DDI 0487 D8.4, "Memory access
+ * control"): an unprivileged access (EL0, or LDTR/STTR at EL1 without
+ * PSTATE.UAO) needs AP[1]; a privileged one is refused on an
+ * EL0-accessible page under PSTATE.PAN ("Privileged Access Never"); a
+ * write needs AP[2] clear.
  */
 static bool perm_ok(const struct arm64_ldst *d,
 		    const struct arm64_emu_cpu *cpu, unsigned perm)
@@ -284,7 +284,8 @@ int arm64_emulate_ldst(const struct arm64_emu *e, const struct arm64_ldst *d,
 		*why = "not AArch64 EL0/EL1";
 		return -EOPNOTSUPP;
 	}
-	if (d->nregs < 1 || d->nregs > 2 || d->size * d->nregs > MAX_BYTES) {
+	if (d->nregs < 1 || d->nregs > 2 || !d->size ||
+	    (d->size & (d->size - 1)) || d->size * d->nregs > MAX_BYTES) {
 		*why = "malformed decode";
 		return -EINVAL;
 	}
@@ -354,7 +355,8 @@ int arm64_emulate_nisv(const struct arm64_emu *e, uint64_t fault_ipa,
 		return -EOPNOTSUPP;
 	}
 	/* A64 instructions are little-endian whatever SCTLR_EL1.EE says
-	 * (B2.6 "Endian support": instruction fetches are LE). */
+	 * (DDI 0487 B2, "Endian support": instruction fetches are
+	 * always little-endian). */
 	if (arm64_pgwalk(e->mem, &cpu.mmu, cpu.pc, false, &pc_ipa, NULL) ||
 	    cellvm_mem_read(e->mem, pc_ipa, w, sizeof(w))) {
 		*why = "PC does not translate to RAM";

@@ -19,7 +19,7 @@
 #include "arch/arm64/pgwalk.h"
 #include "core/mem.h"
 
-/* PSTATE as KVM's regs.pstate holds it (SPSR_ELx layout, D1.2/C5.2). */
+/* PSTATE as KVM's regs.pstate holds it (the SPSR_EL1 layout, DDI 0487 C5.2). */
 #define ARM64_PSTATE_SP (1ULL << 0) /* SPSel: SP_ELx, not SP_EL0 */
 #define ARM64_PSTATE_EL_SHIFT 2
 #define ARM64_PSTATE_EL_MASK 3ULL

@@ -88,8 +88,8 @@ static int select_regime(const struct arm64_mmu_regs *r, bool upper,
 	return 0;
 }
 
-/* Top byte ignored: bits 63:56 become copies of bit 55 (D8.8,
- * "Address tagging"). */
+/* Top byte ignored: bits 63:56 become copies of bit 55 (DDI 0487
+ * D8, "Address tagging"). */
 static uint64_t untag(uint64_t va)
 {
 	uint64_t top = mask_bits(63, TOP_BYTE_SHIFT);

@@ -7,7 +7,8 @@
  * Reference: DDI 0487, D8 "The AArch64 Virtual Memory System Architecture":
  * D8.1/D8.2 the translation process (TCR_EL1.{T0SZ,T1SZ,TG0,TG1,EPD0,EPD1,
  * TBI0,TBI1}, TTBR0_EL1/TTBR1_EL1 selection by VA bit 55, the starting
- * level), D8.3 the VMSAv8-64 descriptor formats; D19 for the registers.
+ * level), D8.3 the VMSAv8-64 descriptor formats, D8.4 access permissions; the
+ * register descriptions of SCTLR_EL1, TCR_EL1 and TTBRn_EL1.
  * Supported: 4K, 16K and 64K granules, all levels, table/block/page
  * descriptors, input sizes up to 48 bits, output addresses up to 48 bits.
   * Not supported (the walk fails): 52-bit VAs or PAs (FEAT_LVA, FEAT_LPA,
@@ -22,12 +23,12 @@
 
 #include "core/mem.h"
 
-/* SCTLR_EL1 bits (D19.2 "SCTLR_EL1"). */
+/* SCTLR_EL1 bits (DDI 0487, register description "SCTLR_EL1"). */
 #define ARM64_SCTLR_M (1ULL << 0) /* stage-1 MMU enable */
 #define ARM64_SCTLR_E0E (1ULL << 24) /* EL0 data big-endian */
 #define ARM64_SCTLR_EE (1ULL << 25) /* EL1 data and table walks BE */
 
-/* TCR_EL1 fields (D19.2 "TCR_EL1"). */
+/* TCR_EL1 fields (DDI 0487, register description "TCR_EL1"). */
 #define ARM64_TCR_T0SZ_SHIFT 0
 #define ARM64_TCR_EPD0 (1ULL << 7)
 #define ARM64_TCR_TG0_SHIFT 14
