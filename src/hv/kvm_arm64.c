@@ -215,32 +215,39 @@ bool kvm_arch_exit(struct cellvm_hv_vcpu *v, struct cellvm_exit *e)
 
 /*
  * V0-V31 are 128-bit core one-regs (api.rst, "KVM_SET_ONE_REG", arm64:
- * fp_regs.vregs[n], KVM_REG_SIZE_U128); cellvm's ids name their halves.
+ * fp_regs.vregs[n], KVM_REG_SIZE_U128) unless the vCPU has SVE: KVM then
+ * refuses them and Vn is the low 128 bits of Zn, slice 0 of
+ * KVM_REG_ARM64_SVE_ZREG(n, 0). cellvm's ids name 64-bit words.
  */
-static bool vreg_id(uint64_t id, uint64_t *kid, unsigned *half)
+static bool vreg_id(const struct cellvm_hv_vcpu *v, uint64_t id,
+		    uint64_t *kid, unsigned *word)
 {
 	uint64_t n;
 
 	if (id < CELLVM_ARM64_REG_V_LO(0) || id > CELLVM_ARM64_REG_V_HI(31))
 		return false;
 	n = (id - CELLVM_ARM64_REG_V_LO(0)) / 2;
-	*half = (unsigned)((id - CELLVM_ARM64_REG_V_LO(0)) % 2);
-	*kid = KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE |
-	       ((offsetof(struct kvm_regs, fp_regs.vregs) +
-		 n * sizeof(__uint128_t)) /
-		sizeof(uint32_t));
+	*word = (unsigned)((id - CELLVM_ARM64_REG_V_LO(0)) % 2);
+	if (v->features & CELLVM_CPU_SVE)
+		*kid = KVM_REG_ARM64_SVE_ZREG(n, 0);
+	else
+		*kid = KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE |
+		       ((offsetof(struct kvm_regs, fp_regs.vregs) +
+			 n * sizeof(__uint128_t)) /
+			sizeof(uint32_t));
 	return true;
 }
 
 /* cellvm's arch register ids to KVM one-reg ids. */
-int kvm_arch_reg_id(uint64_t id, uint64_t *kid, unsigned *half)
+int kvm_arch_reg_id(const struct cellvm_hv_vcpu *v, uint64_t id,
+		    uint64_t *kid, unsigned *word)
 {
-	*half = 0;
+	*word = 0;
 	if (id <= 30) {
 		*kid = CORE_REG(regs.regs[0]) + id * 2;
 		return 0;
 	}
-	if (vreg_id(id, kid, half))
+	if (vreg_id(v, id, kid, word))
 		return 0;
 	switch (id) {
 	case CELLVM_ARM64_REG_SP:

@@ -2,7 +2,9 @@
 # Issue 12 part 3 end to end: device accesses without an instruction
 # syndrome (ldp/stp, pre/post-index, SIMD&FP, ...) emulated by cellvm, with
 # the MMU off and on, against the PL011 and two virtio-mmio slots, under
-# the in-kernel irqchip and --irqchip=user. Needs /tmp/guest-isv
+# the in-kernel irqchip and --irqchip=user, and on the GICv3 host (whose
+# CPU has SVE) with SVE on, where KVM gives the V registers only as the
+# low half of the Z registers. Needs /tmp/guest-isv
 # (tests/guests/isv.S), which checks every value and written-back register
 # itself and prints "isv: done pass=P fail=F".
 
@@ -10,10 +12,12 @@ ISV_GUEST=/tmp/guest-isv
 ISV_CHECKS=82 # 41 checks, once with the MMU off and once with it on
 head -c 4096 /dev/zero >"$W/isv.img"
 
-for isv_irqchip in auto user; do
-	tag="gic$HOST_GIC isv (--irqchip=$isv_irqchip)"
-	start_vm --no-reboot --kernel "$ISV_GUEST" --mem 64M \
-		--irqchip=$isv_irqchip --disk "$W/isv.img" --rng
+isv_modes="--irqchip=auto --irqchip=user"
+[ "$HOST_GIC" = 3 ] && isv_modes="$isv_modes --cpu-features=sve"
+for isv_mode in $isv_modes; do
+	tag="gic$HOST_GIC isv ($isv_mode)"
+	start_vm --no-reboot --kernel "$ISV_GUEST" --mem 64M "$isv_mode" \
+		--disk "$W/isv.img" --rng
 	if wait_for '^isv: (done|unexpected)' 120; then
 		ok "$tag: the guest ran to its end"
 	else
