@@ -4,7 +4,7 @@
 # zero-copy end-to-end part that boots them.
 #
 #   make guests          all of them
-#   build/guests/NAME    first-insn, first-insn-hold, mmio-bench, scribble,
+#   build/guests/NAME    first-insn, first-insn-hold, mmio-bench, scribble, isv,
 #                        padded-{8,16,32,64}M (first-insn padded to that size)
 
 GUEST_OBJCOPY ?= $(patsubst %gcc,%objcopy,$(CROSS_CC))
@@ -13,7 +13,7 @@ GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
 GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
-	mmio-bench scribble $(foreach s,$(PADDED_SIZES),padded-$(s)M))
+	mmio-bench scribble isv $(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
 define guest_link
@@ -39,3 +39,7 @@ guests: $(TEST_GUESTS)
 E2E_FILES += --file build/guests/scribble:/tmp/guest-scribble \
 	--file $(GUEST_INITRD):/tmp/guest-initrd
 e2e-gic3: build/guests/scribble $(GUEST_INITRD)
+
+# The isv part (in E2E_PARTS, both host GICs) boots the ISV=0 guest.
+E2E_FILES += --file build/guests/isv:/tmp/guest-isv
+e2e-gic3 e2e-gic2: build/guests/isv

@@ -52,7 +52,16 @@ struct cellvm_hv_irqchip_desc {
 #define CELLVM_ARM64_REG_MPIDR 37ULL /* MPIDR_EL1 (read) */
 #define CELLVM_ARM64_REG_ESR_EL1 38ULL
 #define CELLVM_ARM64_REG_FAR_EL1 39ULL
-#define CELLVM_ARM64_REG_NR 40
+/* The stage-1 translation registers, read to walk the guest's tables. */
+#define CELLVM_ARM64_REG_SCTLR_EL1 40ULL
+#define CELLVM_ARM64_REG_TCR_EL1 41ULL
+#define CELLVM_ARM64_REG_TTBR0_EL1 42ULL
+#define CELLVM_ARM64_REG_TTBR1_EL1 43ULL
+/* SIMD&FP registers V0-V31 as two 64-bit halves: bits 63:0 and 127:64.
+ * Writing one half keeps the other. */
+#define CELLVM_ARM64_REG_V_LO(n) (64ULL + 2 * (uint64_t)(n))
+#define CELLVM_ARM64_REG_V_HI(n) (65ULL + 2 * (uint64_t)(n))
+#define CELLVM_ARM64_REG_NR 128
 
 /* PSTATE: EL1h with D, A, I, F masked (arm64 booting.rst, "CPU mode"). */
 #define CELLVM_ARM64_PSTATE_EL1H 0x5ULL

@@ -108,6 +108,24 @@ static enum vcpu_action vcpu_mmio(struct cellvm_vcpu *v)
 					     : "malformed MMIO access");
 }
 
+/* A data abort the hypervisor could not decode: the board may
+ * fetch, decode and perform the access itself; if not, a bus error. */
+static enum vcpu_action vcpu_undecoded(struct cellvm_vcpu *v)
+{
+	struct cellvm_vm *vm = v->vm;
+	uint64_t addr = v->exit.abort.addr;
+	char why[96] = "no emulation";
+	char what[160];
+
+	if (vm->board && vm->board->emulate_abort &&
+	    vm->board->emulate_abort(vm, v, addr, why, sizeof(why)) == 0) {
+		v->failures = 0;
+		return VCPU_CONTINUE;
+	}
+	snprintf(what, sizeof(what), "data abort without syndrome (%s)", why);
+	return vcpu_bus_error(v, addr, what);
+}
+
 static enum vcpu_action vcpu_stop(struct cellvm_vcpu *v, enum cellvm_stop why)
 {
 	cellvm_vm_request_stop(v->vm, why);
@@ -139,8 +157,7 @@ enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v)
 		v->failures = 0;
 		return VCPU_CONTINUE;
 	case CELLVM_EXIT_UNDECODED_ABORT:
-		return vcpu_bus_error(v, e->abort.addr,
-				      "data abort without syndrome");
+		return vcpu_undecoded(v);
 	case CELLVM_EXIT_FAIL_ENTRY: {
 		struct cellvm_err err = { 0 };
 

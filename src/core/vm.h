@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cellvm/cellvm.h"
@@ -54,6 +55,13 @@ struct cellvm_board_ops {
 			 struct cellvm_err *err);
 	void (*vcpu_exit)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			  const struct cellvm_exit *exit);
+	/* Optional: emulate a data abort at ipa that came without a
+	 * syndrome (CELLVM_EXIT_UNDECODED_ABORT). 0 when done (registers
+	 * and PC updated), else -errno with why (a NUL-terminated phrase
+	 * of at most why_len bytes) for the log; the core then injects an
+	 * external abort. */
+	int (*emulate_abort)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			     uint64_t ipa, char *why, size_t why_len);
 	void (*teardown)(struct cellvm_vm *vm);
 	/* Registers shown in a dump, by the backend's register ids. */
 	const struct cellvm_reg_desc *regs;

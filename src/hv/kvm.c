@@ -291,13 +291,51 @@ void kvm_vcpu_kick(struct cellvm_hv_vcpu *v)
 		pthread_kill(v->thread, kvm_kick_signal());
 }
 
+/*
+ * A register wider than 64 bits (arm64's 128-bit V registers, or the SVE
+ * Z registers they are the low half of) is named by cellvm as the 64-bit
+ * words of its low 128 bits: read it whole and pick one, or change one in
+ * place. A write clears everything above bit 127, as an arm64 write of a
+ * V register clears the rest of its Z register (DDI 0487, "SVE" register
+ * aliasing). The size is in the one-reg id (api.rst, KVM_GET_ONE_REG).
+ */
+#define KVM_WIDE_REG_MAX 256 /* KVM_REG_SIZE_U2048 */
+
+static int kvm_wide_reg(struct cellvm_hv_vcpu *v, uint64_t kid, unsigned word,
+			uint64_t *val, bool set)
+{
+	uint64_t q[KVM_WIDE_REG_MAX / 8];
+	size_t size = 1u << ((kid & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+	struct kvm_one_reg r = { .id = kid, .addr = (uintptr_t)q };
+
+	if (size > sizeof(q) || word > 1)
+		return -EINVAL;
+	if (ioctl(v->fd, KVM_GET_ONE_REG, &r))
+		return -errno;
+	if (!set) {
+		*val = q[word]; /* little-endian host: q[0] is bits 63:0 */
+		return 0;
+	}
+	q[word] = *val;
+	memset(&q[2], 0, size - 2 * sizeof(q[0]));
+	return ioctl(v->fd, KVM_SET_ONE_REG, &r) ? -errno : 0;
+}
+
+static bool kvm_reg_is_wide(uint64_t kid)
+{
+	return (kid & KVM_REG_SIZE_MASK) > KVM_REG_SIZE_U64;
+}
+
 int kvm_get_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val)
 {
 	struct kvm_one_reg r;
 	uint64_t kid;
+	unsigned word = 0;
 
-	if (kvm_arch_reg_id(id, &kid))
+	if (kvm_arch_reg_id(v, id, &kid, &word))
 		return -EINVAL;
+	if (kvm_reg_is_wide(kid))
+		return kvm_wide_reg(v, kid, word, val, false);
 	r.id = kid;
 	r.addr = (uintptr_t)val;
 	return ioctl(v->fd, KVM_GET_ONE_REG, &r) ? -errno : 0;
@@ -307,9 +345,12 @@ int kvm_set_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val)
 {
 	struct kvm_one_reg r;
 	uint64_t kid;
+	unsigned word = 0;
 
-	if (kvm_arch_reg_id(id, &kid))
+	if (kvm_arch_reg_id(v, id, &kid, &word))
 		return -EINVAL;
+	if (kvm_reg_is_wide(kid))
+		return kvm_wide_reg(v, kid, word, &val, true);
 	r.id = kid;
 	r.addr = (uintptr_t)&val;
 	return ioctl(v->fd, KVM_SET_ONE_REG, &r) ? -errno : 0;

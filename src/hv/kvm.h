@@ -64,7 +64,10 @@ int kvm_arch_vcpu_init(struct cellvm_hv_vcpu *v, bool powered_off,
 /* Fill the architecture's part of every exit (line levels), and decode
  * the exit reasons the common part does not know: true if it did. */
 bool kvm_arch_exit(struct cellvm_hv_vcpu *v, struct cellvm_exit *e);
-/* cellvm's register id to a KVM one-reg id; -EINVAL if unknown. */
-int kvm_arch_reg_id(uint64_t id, uint64_t *kid);
+/* cellvm's register id to v's KVM one-reg id; -EINVAL if unknown. For a
+ * one-reg wider than 64 bits, *word says which 64-bit word of its low
+ * 128 bits id names. */
+int kvm_arch_reg_id(const struct cellvm_hv_vcpu *v, uint64_t id,
+		    uint64_t *kid, unsigned *word);
 
 #endif

@@ -213,13 +213,42 @@ bool kvm_arch_exit(struct cellvm_hv_vcpu *v, struct cellvm_exit *e)
 	 ((uint64_t)(crm) << KVM_REG_ARM64_SYSREG_CRM_SHIFT) |              \
 	 ((uint64_t)(op2) << KVM_REG_ARM64_SYSREG_OP2_SHIFT))
 
-/* cellvm's arch register ids to KVM one-reg ids. */
-int kvm_arch_reg_id(uint64_t id, uint64_t *kid)
+/*
+ * V0-V31 are 128-bit core one-regs (api.rst, "KVM_SET_ONE_REG", arm64:
+ * fp_regs.vregs[n], KVM_REG_SIZE_U128) unless the vCPU has SVE: KVM then
+ * refuses them and Vn is the low 128 bits of Zn, slice 0 of
+ * KVM_REG_ARM64_SVE_ZREG(n, 0). cellvm's ids name 64-bit words.
+ */
+static bool vreg_id(const struct cellvm_hv_vcpu *v, uint64_t id,
+		    uint64_t *kid, unsigned *word)
 {
+	uint64_t n;
+
+	if (id < CELLVM_ARM64_REG_V_LO(0) || id > CELLVM_ARM64_REG_V_HI(31))
+		return false;
+	n = (id - CELLVM_ARM64_REG_V_LO(0)) / 2;
+	*word = (unsigned)((id - CELLVM_ARM64_REG_V_LO(0)) % 2);
+	if (v->features & CELLVM_CPU_SVE)
+		*kid = KVM_REG_ARM64_SVE_ZREG(n, 0);
+	else
+		*kid = KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE |
+		       ((offsetof(struct kvm_regs, fp_regs.vregs) +
+			 n * sizeof(__uint128_t)) /
+			sizeof(uint32_t));
+	return true;
+}
+
+/* cellvm's arch register ids to KVM one-reg ids. */
+int kvm_arch_reg_id(const struct cellvm_hv_vcpu *v, uint64_t id,
+		    uint64_t *kid, unsigned *word)
+{
+	*word = 0;
 	if (id <= 30) {
 		*kid = CORE_REG(regs.regs[0]) + id * 2;
 		return 0;
 	}
+	if (vreg_id(v, id, kid, word))
+		return 0;
 	switch (id) {
 	case CELLVM_ARM64_REG_SP:
 		*kid = CORE_REG(regs.sp);
@@ -247,6 +276,21 @@ int kvm_arch_reg_id(uint64_t id, uint64_t *kid)
 		return 0;
 	case CELLVM_ARM64_REG_FAR_EL1: /* FAR_EL1: 3, 0, c6, c0, 0 */
 		*kid = SYS_REG(3, 0, 6, 0, 0);
+		return 0;
+	/* The stage-1 regime, for walking the guest's tables: SCTLR_EL1
+	 * 3,0,c1,c0,0; TTBR0_EL1 3,0,c2,c0,0; TTBR1_EL1 3,0,c2,c0,1;
+	 * TCR_EL1 3,0,c2,c0,2 (DDI 0487, their register descriptions). */
+	case CELLVM_ARM64_REG_SCTLR_EL1:
+		*kid = SYS_REG(3, 0, 1, 0, 0);
+		return 0;
+	case CELLVM_ARM64_REG_TTBR0_EL1:
+		*kid = SYS_REG(3, 0, 2, 0, 0);
+		return 0;
+	case CELLVM_ARM64_REG_TTBR1_EL1:
+		*kid = SYS_REG(3, 0, 2, 0, 1);
+		return 0;
+	case CELLVM_ARM64_REG_TCR_EL1:
+		*kid = SYS_REG(3, 0, 2, 0, 2);
 		return 0;
 	default:
 		return -EINVAL;

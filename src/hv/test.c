@@ -158,7 +158,7 @@ static void test_vcpu_kick(struct cellvm_hv_vcpu *v)
 
 static int test_get_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val)
 {
-	if (id >= 64)
+	if (id >= CELLVM_HV_TEST_MAX_REGS)
 		return -EINVAL;
 	*val = v->log.reg[id];
 	return 0;
@@ -166,7 +166,7 @@ static int test_get_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t *val)
 
 static int test_set_reg(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val)
 {
-	if (id >= 64)
+	if (id >= CELLVM_HV_TEST_MAX_REGS)
 		return -EINVAL;
 	v->log.reg[id] = val;
 	v->log.reg_set[id] = true;

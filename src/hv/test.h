@@ -17,6 +17,8 @@ extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 #define CELLVM_HV_TEST_MAX_VCPUS 8
 #define CELLVM_HV_TEST_MAX_STEPS 64
 #define CELLVM_HV_TEST_MAX_LINES 128
+/* Register ids the fake keeps (arch ids below this; arm64: all of them). */
+#define CELLVM_HV_TEST_MAX_REGS 128
 
 struct cellvm_hv_test_vcpu_log {
 	/* Data the core stored for each scripted MMIO read, by step. */
@@ -24,8 +26,8 @@ struct cellvm_hv_test_vcpu_log {
 	/* Step index of each injected abort and its address. */
 	unsigned nr_aborts;
 	uint64_t abort_addr[CELLVM_HV_TEST_MAX_STEPS];
-	uint64_t reg[64];
-	bool reg_set[64];
+	uint64_t reg[CELLVM_HV_TEST_MAX_REGS];
+	bool reg_set[CELLVM_HV_TEST_MAX_REGS];
 	unsigned steps_run;
 	bool created;
 	bool powered_off_at_create;

@@ -343,6 +343,63 @@ static void test_device_list(void **state)
 	unlink(path);
 }
 
+/*
+ * Data aborts without syndrome (KVM_EXIT_ARM_NISV) through the whole
+ * exit path: the arm64 machine fetches the instruction at the PC from
+ * guest RAM (MMU off), emulates it against the PL011 and writes the
+ * registers back through the backend; what it cannot decode gets the
+ * external abort as before.
+ */
+static void test_undecoded_abort(void **state)
+{
+	const struct cellvm_hv_ops *hv;
+	struct cellvm_hv_vcpu *v0;
+	struct fixture f;
+	static const uint32_t code[] = {
+		0x29400861, /* ldp w1, w2, [x3] */
+		0x380014a4, /* strb w4, [x5], #1 */
+		0x885f7c41, /* ldxr w1, [x2]: refused */
+	};
+	struct cellvm_exit script[3];
+	const struct cellvm_hv_test_vcpu_log *l;
+	char buf[4] = { 0 };
+	uint64_t pc;
+	unsigned i;
+
+	fixture_init(&f, 1);
+	hv = f.vm->hv_ops;
+	v0 = f.vm->vcpu[0].hv;
+	assert_int_equal(hv->get_reg(v0, CELLVM_ARM64_REG_PC, &pc), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(cellvm_mem_write(&f.vm->mem, pc + 4 * i,
+						  &code[i], 4),
+				 0);
+	assert_int_equal(hv->set_reg(v0, CELLVM_ARM64_REG_X(1), ~0ULL), 0);
+	assert_int_equal(hv->set_reg(v0, CELLVM_ARM64_REG_X(3), UART_PERIPHID0),
+			 0);
+	assert_int_equal(hv->set_reg(v0, CELLVM_ARM64_REG_X(4), 'Z'), 0);
+	assert_int_equal(hv->set_reg(v0, CELLVM_ARM64_REG_X(5), UART_DR), 0);
+	script[0] = event(CELLVM_EXIT_UNDECODED_ABORT, UART_PERIPHID0);
+	script[1] = event(CELLVM_EXIT_UNDECODED_ABORT, UART_DR);
+	script[2] = event(CELLVM_EXIT_UNDECODED_ABORT, UART_DR);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, script, 3), 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	/* UARTPeriphID0/1 (DDI 0183 3.3.17): 0x11, 0x10; W1 zero-extended. */
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_X(1)], 0x11);
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_X(2)], 0x10);
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_X(3)], UART_PERIPHID0);
+	/* The store reached the console; the base was written back. */
+	assert_int_equal(read(f.out[0], buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "Z");
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_X(5)], UART_DR + 1);
+	/* Two instructions stepped over; the exclusive was aborted. */
+	assert_int_equal(l->reg[CELLVM_ARM64_REG_PC], pc + 8);
+	assert_int_equal(l->nr_aborts, 1);
+	assert_int_equal(l->abort_addr[0], UART_DR);
+	fixture_fini(&f);
+}
+
 static void test_system_events(void **state)
 {
 	static const struct {
@@ -643,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_user_gic_on_bus),
 		cmocka_unit_test(test_device_list),
+		cmocka_unit_test(test_undecoded_abort),
 		cmocka_unit_test(test_system_events),
 		cmocka_unit_test(test_two_vms),
 		cmocka_unit_test(test_create_errors),

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arch/arm64/arm64.h"
+#include "arch/arm64/emulate.h"
 #include "arch/arm64/pe.h"
 #include "cellvm/arm64.h"
 #include "arch/arm64/memmap.h"
@@ -489,6 +490,70 @@ static void arm64_vcpu_exit(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 				       v->index);
 }
 
+/* ---- data aborts without syndrome (KVM_EXIT_ARM_NISV) ---------------- */
+
+struct emu_ctx {
+	struct cellvm_vm *vm;
+	struct cellvm_vcpu *v;
+};
+
+static int emu_get_reg(void *opaque, uint64_t id, uint64_t *val)
+{
+	struct emu_ctx *c = opaque;
+
+	return c->vm->hv_ops->get_reg(c->v->hv, id, val);
+}
+
+static int emu_set_reg(void *opaque, uint64_t id, uint64_t val)
+{
+	struct emu_ctx *c = opaque;
+
+	return c->vm->hv_ops->set_reg(c->v->hv, id, val);
+}
+
+/* One access of an emulated instruction: guest RAM (one half of a pair
+ * may be RAM), else the bus, as the accessing vCPU. */
+static int emu_access(void *opaque, uint64_t ipa, unsigned len, bool is_write,
+		      uint64_t *val)
+{
+	struct emu_ctx *c = opaque;
+	void *ram = cellvm_mem_ptr(&c->vm->mem, ipa, len);
+
+	if (ram) {
+		/* Little-endian host: *val's first bytes are the lowest. */
+		if (is_write)
+			memcpy(ram, val, len);
+		else {
+			*val = 0;
+			memcpy(val, ram, len);
+		}
+		return 0;
+	}
+	return cellvm_bus_access(&c->vm->bus, c->v->index, ipa, len, is_write,
+				 val);
+}
+
+static const struct arm64_emu_ops emu_ops = {
+	.get_reg = emu_get_reg,
+	.set_reg = emu_set_reg,
+	.access = emu_access,
+};
+
+static int arm64_emulate_abort(struct cellvm_vm *vm, struct cellvm_vcpu *v,
+			       uint64_t ipa, char *why, size_t why_len)
+{
+	struct emu_ctx c = { vm, v };
+	struct arm64_emu e = { &emu_ops, &c, &vm->mem };
+	const char *reason = "";
+	uint32_t insn = 0;
+	int ret;
+
+	ret = arm64_emulate_nisv(&e, ipa, &insn, &reason);
+	if (ret)
+		snprintf(why, why_len, "%s, insn 0x%08" PRIx32, reason, insn);
+	return ret;
+}
+
 static void arm64_teardown(struct cellvm_vm *vm)
 {
 	struct arm64_machine *m = machine(vm);
@@ -535,6 +600,7 @@ const struct cellvm_board_ops cellvm_board_arm64_virt = {
 	.load = arm64_load,
 	.vcpu_boot = arm64_vcpu_boot,
 	.vcpu_exit = arm64_vcpu_exit,
+	.emulate_abort = arm64_emulate_abort,
 	.teardown = arm64_teardown,
 	.regs = arm64_regs,
 	.nr_regs = sizeof(arm64_regs) / sizeof(arm64_regs[0]),
