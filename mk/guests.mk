@@ -38,7 +38,7 @@ guests: $(TEST_GUESTS)
 # The zero-copy part (in E2E_PARTS, GICv3 only) needs these files.
 E2E_FILES += --file build/guests/scribble:/tmp/guest-scribble \
 	--file $(GUEST_INITRD):/tmp/guest-initrd
-e2e-gic3: build/guests/scribble $(GUEST_INITRD)
+e2e-gic3 e2e-gic2: build/guests/scribble $(GUEST_INITRD)
 
 # The isv part (in E2E_PARTS, both host GICs) boots the ISV=0 guest.
 E2E_FILES += --file build/guests/isv:/tmp/guest-isv

@@ -145,7 +145,8 @@ deb-extract: deb
 	@rm -rf build/deb/extract
 	dpkg-deb -x $(DEB_CELLVM) build/deb/extract
 	@echo "$(VERSION)" >build/deb/extract/version
-E2E_FILES += --file build/deb/extract/usr/bin/cellvm:/tmp/deb/cellvm \
+# Target-specific: only the GICv3 run carries (and builds) them.
+e2e-gic3: E2E_FILES += --file build/deb/extract/usr/bin/cellvm:/tmp/deb/cellvm \
 	--file build/deb/extract/version:/tmp/deb/version
 e2e-gic3: deb-extract
 endif
