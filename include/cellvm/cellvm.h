@@ -130,6 +130,11 @@ struct cellvm_config {
 	unsigned nr_devs;
 	bool zero_copy; /* map images copy-on-write where possible */
 	const char *dump_dtb; /* write the guest's device tree here */
+	/* -1, or an fd the caller makes readable to stop the VM (a pipe a
+	 * signal handler writes to). Never read by cellvm, so a request stays
+	 * pending: a running VM stops with CELLVM_STOP_QUIT, and creating one
+	 * fails with CELLVM_E_STOPPED, whenever it came. */
+	int stop_fd;
 	struct cellvm_log log;
 };
 

@@ -693,6 +693,38 @@ static void test_pmu_user_line(void **state)
 	fixture_fini(&f);
 }
 
+/* A stop request (stop_fd readable) is sticky: it fails every creation
+ * after it, and stops a created VM's loop; cellvm never consumes it. */
+static void test_stop_request(void **state)
+{
+	struct fixture f;
+	struct cellvm_vm *vm = NULL;
+	struct cellvm_err err = { 0 };
+	int p[2];
+	char b = 1;
+
+	assert_int_equal(pipe(p), 0);
+	fixture_init(&f, 1); /* without a stop fd */
+	cellvm_vm_destroy(f.vm);
+	f.cfg.stop_fd = p[0];
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), 0);
+	assert_int_equal(write(p[1], &b, 1), 1);
+	/* The loop stops on the request without a vCPU running. */
+	assert_int_equal(evloop_run(f.vm->loop, &f.vm->stop), 0);
+	assert_int_equal(atomic_load(&f.vm->stop), CELLVM_STOP_QUIT);
+	cellvm_vm_destroy(f.vm);
+	f.vm = NULL;
+	/* Pending before creation: refused, twice (the byte stays). */
+	assert_int_equal(cellvm_vm_create(&f.cfg, &vm, &err), -ECANCELED);
+	assert_int_equal(err.cat, CELLVM_E_STOPPED);
+	cellvm_err_clear(&err);
+	assert_int_equal(cellvm_vm_create(&f.cfg, &vm, &err), -ECANCELED);
+	assert_int_equal(err.cat, CELLVM_E_STOPPED);
+	fixture_fini(&f);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_features),
 		cmocka_unit_test(test_cpu_features_refused),
 		cmocka_unit_test(test_pmu_user_line),
+		cmocka_unit_test(test_stop_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

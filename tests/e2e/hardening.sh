@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: MIT
+# Issue 11: the stop, fault and host-input bugs, one scenario each (the
+# row numbers are the issue's). Sourced by suite.sh inside the arm64 host.
+H=/tmp/e2e-h
+mkdir -p "$H"
+RL=/tmp/guest-reboot-loop
+
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+# alive PID: running (a zombie has exited; kill -0 would still succeed).
+alive() { grep -q '^State:[[:space:]]*[^Z]' "/proc/$1/status" 2>/dev/null; }
+
+# stop_after DELAY SIG ARGS...: start cellvm, wait until it is cellvm (not
+# the shell that execs it), sleep DELAY, send SIG. Sets STOP_STATUS (124
+# when it had to be killed) and STOP_MS, the time from signal to exit.
+stop_after() {
+	delay=$1
+	sig=$2
+	shift 2
+	cellvm "$@" </dev/null >"$W/out" 2>"$W/err" &
+	pid=$!
+	n=0
+	while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != cellvm ] && [ $n -lt 2000 ]; do
+		n=$((n + 1))
+	done
+	sleep "$delay"
+	t0=$(now_ms)
+	kill -"$sig" "$pid"
+	# Wait up to 3 s (by the clock: each round costs more than its sleep
+	# under emulation).
+	while alive "$pid" && [ $(($(now_ms) - t0)) -lt 3000 ]; do
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	STOP_MS=$((t1 - t0))
+	if alive "$pid"; then
+		kill -9 "$pid"
+		wait "$pid"
+		STOP_STATUS=124
+	else
+		wait "$pid"
+		STOP_STATUS=$?
+	fi
+}
+
+# stop_series NAME DELAYS -- ARGS...: every stop signal after every delay
+# must end cellvm with status 8 within a second.
+stop_series() {
+	name=$1
+	delays=$2
+	shift 2
+	good=0
+	bad=""
+	worst=0
+	for d in $delays; do
+		for s in TERM INT HUP; do
+			stop_after "$d" "$s" "$@"
+			[ "$STOP_MS" -gt "$worst" ] && worst=$STOP_MS
+			if [ "$STOP_STATUS" = 8 ] && [ "$STOP_MS" -le 1000 ]; then
+				good=$((good + 1))
+			else
+				bad="$bad $s@${d}s:status=$STOP_STATUS/${STOP_MS}ms"
+			fi
+		done
+	done
+	check "$name: $good stopped with status 8 within 1 s (slowest ${worst} ms)${bad:+; failed:$bad}" \
+		[ -z "$bad" ]
+}
+
+# Row 1: a stop signal is never lost: at start-up (before the VM exists),
+# in a guest that reboots in a tight loop (between VMs), while running.
+stop_series "row 1: stop signals during start-up of the default guest" \
+	"0 0.002 0.005 0.01 0.02 0.05 0.1 0.3" --cmdline "$QUIET"
+stop_series "row 1: stop signals during a reboot storm" \
+	"0 0.005 0.02 0.05 0.1 0.2 0.5 1" --kernel "$RL" --mem 64M
