@@ -402,11 +402,12 @@ static int blk_open(struct virtio_blk *b, const struct virtio_blk_params *p,
 	struct stat st;
 	off_t size;
 
+	/* O_NONBLOCK: a FIFO must be refused, not waited on for a writer. */
 	if (p->has_fd)
 		b->fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
 	else
-		b->fd = open(p->path,
-			     (p->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		b->fd = open(p->path, (p->readonly ? O_RDONLY : O_RDWR) |
+					      O_CLOEXEC | O_NONBLOCK);
 	if (b->fd < 0)
 		return cellvm_err_set(err, CELLVM_E_IO, errno, "disk %s: %s",
 				      p->path, strerror(errno));
@@ -415,8 +416,9 @@ static int blk_open(struct virtio_blk *b, const struct virtio_blk_params *p,
 				      p->path, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return cellvm_err_set(err, CELLVM_E_IO, EINVAL,
-				      "disk %s: not a file or block device",
+				      "disk %s: not a regular file or block device",
 				      p->path);
+	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) & ~O_NONBLOCK);
 	size = lseek(b->fd, 0, SEEK_END);
 	if (size < 0)
 		return cellvm_err_set(err, CELLVM_E_IO, errno, "disk %s: %s",

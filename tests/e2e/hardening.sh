@@ -72,3 +72,29 @@ stop_series "row 1: stop signals during start-up of the default guest" \
 	"0 0.002 0.005 0.01 0.02 0.05 0.1 0.3" --cmdline "$QUIET"
 stop_series "row 1: stop signals during a reboot storm" \
 	"0 0.005 0.02 0.05 0.1 0.2 0.5 1" --kernel "$RL" --mem 64M
+
+# expect_quick NAME WANT ARGS...: as expect_status, but a hang fails in 10 s.
+expect_quick() {
+	name=$1
+	want=$2
+	shift 2
+	timeout 10 cellvm "$@" </dev/null >"$W/out" 2>"$W/err"
+	got=$?
+	lines=$(wc -l <"$W/err")
+	if [ "$got" = "$want" ] && [ "$lines" = 1 ] && grep -q '^cellvm: ' "$W/err"; then
+		ok "$name (status $got: $(cat "$W/err"))"
+	else
+		not_ok "$name: want status $want and one 'cellvm:' line, got $got and $lines line(s)"
+	fi
+}
+
+# Row 4: a FIFO where a file is expected is refused at once, never waited
+# on in open() for a writer or reader.
+rm -f "$H/fifo"
+mkfifo "$H/fifo"
+expect_quick "row 4: FIFO as --kernel" 3 --kernel "$H/fifo"
+expect_quick "row 4: FIFO as --initrd" 3 --initrd "$H/fifo"
+expect_quick "row 4: FIFO as --dtb" 3 --dtb "$H/fifo"
+expect_quick "row 4: FIFO as --disk ro" 5 --disk "$H/fifo,ro"
+expect_quick "row 4: FIFO as --disk (read-write)" 5 --disk "$H/fifo"
+expect_quick "row 4: FIFO nobody reads as --dump-dtb" 5 --dump-dtb "$H/fifo"

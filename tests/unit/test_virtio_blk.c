@@ -482,6 +482,31 @@ static void test_preopened_fd(void **state)
 	free(f);
 }
 
+/* A read-only FIFO disk is refused at once, not waited on for a writer
+ * (issue 11 row 4). The alarm fails a hang. */
+static void test_fifo_refused(void **state)
+{
+	struct drv *d = drv_new();
+	char dir[] = "/tmp/cellvm-test-fifo-XXXXXX", path[64];
+	struct virtio_blk_params p = { .path = path, .readonly = true };
+	struct cellvm_err err = { 0 };
+	struct virtio_mmio *b = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	p.mmio = drv_params(d);
+	alarm(10);
+	assert_int_equal(virtio_blk_create(&p, &b, &err), -EINVAL);
+	alarm(0);
+	assert_int_equal(err.cat, CELLVM_E_IO);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(d->bus.nr, 0);
+	unlink(path);
+	rmdir(dir);
+	drv_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly, setup_ro,
 						teardown),
 		cmocka_unit_test(test_create_errors),
+		cmocka_unit_test(test_fifo_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,11 +6,13 @@
  * Documentation/arch/arm64/booting.rst.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/arm64/arm64.h"
 #include "arch/arm64/emulate.h"
@@ -376,19 +378,36 @@ static int dump_dtb(struct cellvm_vm *vm, struct cellvm_err *err)
 	const void *fdt = cellvm_mem_ptr(&vm->mem, m->layout.dtb_addr,
 					 m->layout.dtb_max);
 	size_t len = fdt ? fdt_totalsize(fdt) : 0;
-	FILE *f;
-	int ok;
+	size_t done = 0;
+	int fd, ok;
 
 	if (!fdt || len > m->layout.dtb_max)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, EINVAL,
 				      "no device tree to dump");
-	f = fopen(vm->cfg.dump_dtb, "wbe");
-	if (!f)
+	/* O_NONBLOCK: a FIFO nobody reads is refused (ENXIO), not waited on;
+	 * a pipe with a reader (/dev/stdout into dtc) is fine. */
+	fd = open(vm->cfg.dump_dtb,
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
+	if (fd < 0 && errno == ENXIO)
+		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, ENXIO,
+					    "device tree file %s: not a regular file (a FIFO nobody reads)",
+					    vm->cfg.dump_dtb);
+	if (fd < 0)
 		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, errno,
 					    "device tree file %s: %s",
 					    vm->cfg.dump_dtb, strerror(errno));
-	ok = fwrite(fdt, 1, len, f) == len;
-	ok = (fclose(f) == 0) && ok;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	while (done < len) {
+		ssize_t n = write(fd, (const uint8_t *)fdt + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	ok = done == len;
+	ok = (close(fd) == 0) && ok;
 	if (!ok)
 		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, EIO,
 					    "device tree file %s: write failed",
