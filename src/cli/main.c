@@ -80,6 +80,30 @@ static int stop_signals_install(void)
 	return 0;
 }
 
+/*
+ * A closed standard fd would be reused by the next open() (the event
+ * loop's epoll fd became fd 0 and was added to itself): put /dev/null
+ * there first. Returns whether stdin was open, i.e. is console input.
+ */
+static bool std_fds_fill(void)
+{
+	bool in_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		n = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+	return in_open;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: cellvm [OPTION]...\n"
@@ -605,10 +629,12 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	enum cellvm_stop why;
+	bool in_open;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
 	c.start_ns = mono_ns();
+	in_open = std_fds_fill();
 	/* First of all: a stop signal must never find the default action. */
 	ret = stop_signals_install();
 	if (ret) {
@@ -617,7 +643,8 @@ int main(int argc, char **argv)
 	}
 	cellvm_config_init(&c.cfg);
 	c.cfg.hv = &cellvm_hv_kvm_ops;
-	c.cfg.console_in = STDIN_FILENO;
+	/* A closed stdin: the guest runs without console input. */
+	c.cfg.console_in = in_open ? STDIN_FILENO : -1;
 	c.cfg.console_out = STDOUT_FILENO;
 	c.cfg.stop_fd = stop_pipe[0];
 	ret = parse_args(&c, argc, argv);

@@ -98,3 +98,10 @@ expect_quick "row 4: FIFO as --dtb" 3 --dtb "$H/fifo"
 expect_quick "row 4: FIFO as --disk ro" 5 --disk "$H/fifo,ro"
 expect_quick "row 4: FIFO as --disk (read-write)" 5 --disk "$H/fifo"
 expect_quick "row 4: FIFO nobody reads as --dump-dtb" 5 --dump-dtb "$H/fifo"
+
+# Row 7: a closed stdin means no console input, not a refusal to run (fd 0
+# was reused for the epoll fd, which was then added to itself).
+timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&- >"$W/out" 2>"$W/err"
+st=$?
+check "row 7: closed stdin runs the guest without input (status $st, want 6)" \
+	sh -c "[ $st = 6 ] && grep -q R '$W/out' && [ ! -s '$W/err' ]"
