@@ -30,6 +30,8 @@ struct cellvm_console {
 	struct cellvm_vm *vm;
 	int in_fd;
 	int out_fd;
+	int user_in_fd; /* the caller's input fd, -1 for none */
+	int in_flags; /* its file status flags before us, -1: untouched */
 	int readyfd; /* eventfd: the device has room again */
 	int pump[2]; /* socketpair fed from a regular-file input */
 	int file_fd; /* the regular file, read by the pump thread */
@@ -219,6 +221,8 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
 	c->pump[0] = c->pump[1] = -1;
+	c->user_in_fd = -1;
+	c->in_flags = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	c->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->readyfd < 0) {
@@ -230,8 +234,13 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 	if (ret)
 		goto fail;
 	if (in_fd >= 0) {
-		/* Non-blocking reads: the loop must never stall on input. */
-		fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+		/* Non-blocking reads: the loop must never stall on input. The
+		 * flag belongs to a file description the caller (a shell)
+		 * shares: put it back in console_destroy(). */
+		c->user_in_fd = in_fd;
+		c->in_flags = fcntl(in_fd, F_GETFL);
+		if (c->in_flags >= 0)
+			fcntl(in_fd, F_SETFL, c->in_flags | O_NONBLOCK);
 		ret = cellvm_evloop_add(vm->loop, in_fd, EPOLLIN,
 					console_input, c);
 		if (ret == -EPERM) {
@@ -279,6 +288,8 @@ void console_destroy(struct cellvm_console *c)
 		cellvm_evloop_del(c->vm->loop, c->readyfd);
 		close(c->readyfd);
 	}
+	if (c->in_flags >= 0)
+		fcntl(c->user_in_fd, F_SETFL, c->in_flags);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

@@ -105,3 +105,16 @@ timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&- >"$W/out" 2>"$W/err"
 st=$?
 check "row 7: closed stdin runs the guest without input (status $st, want 6)" \
 	sh -c "[ $st = 6 ] && grep -q R '$W/out' && [ ! -s '$W/err' ]"
+
+# Row 6: the shell's stdin gets its file status flags back (O_NONBLOCK
+# was left set on the description the shell shares).
+rm -f "$H/in6"
+mkfifo "$H/in6"
+exec 5<>"$H/in6"
+f0=$(awk '/^flags:/ { print $2 }' "/proc/$$/fdinfo/5")
+timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&5 >"$W/out" 2>"$W/err"
+st=$?
+f1=$(awk '/^flags:/ { print $2 }' "/proc/$$/fdinfo/5")
+exec 5>&-
+check "row 6: stdin flags restored after exit ($f0 -> $f1, status $st)" \
+	[ "$st" = 6 -a -n "$f0" -a "$f0" = "$f1" ]

@@ -725,6 +725,30 @@ static void test_stop_request(void **state)
 	close(p[1]);
 }
 
+/* The console's input fd gets its file status flags back when the VM
+ * goes (issue 11 row 6: a shell's stdin was left O_NONBLOCK). */
+static void test_console_flags_restored(void **state)
+{
+	struct fixture f;
+	struct cellvm_err err = { 0 };
+	int in[2], before;
+
+	assert_int_equal(pipe(in), 0);
+	before = fcntl(in[0], F_GETFL);
+	assert_int_equal(before & O_NONBLOCK, 0);
+	fixture_init(&f, 1);
+	cellvm_vm_destroy(f.vm);
+	f.cfg.console_in = in[0];
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), 0);
+	assert_int_not_equal(fcntl(in[0], F_GETFL) & O_NONBLOCK, 0);
+	cellvm_vm_destroy(f.vm);
+	f.vm = NULL;
+	assert_int_equal(fcntl(in[0], F_GETFL), before);
+	fixture_fini(&f);
+	close(in[0]);
+	close(in[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_features_refused),
 		cmocka_unit_test(test_pmu_user_line),
 		cmocka_unit_test(test_stop_request),
+		cmocka_unit_test(test_console_flags_restored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
