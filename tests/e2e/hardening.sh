@@ -118,3 +118,9 @@ f1=$(awk '/^flags:/ { print $2 }' "/proc/$$/fdinfo/5")
 exec 5>&-
 check "row 6: stdin flags restored after exit ($f0 -> $f1, status $st)" \
 	[ "$st" = 6 -a -n "$f0" -a "$f0" = "$f1" ]
+
+# Row 10: an empty --dtb or --initrd is an unusable image (status 3), not
+# "none given".
+: >"$H/empty"
+expect_quick "row 10: zero-byte --dtb" 3 --dtb "$H/empty"
+expect_quick "row 10: zero-byte --initrd" 3 --initrd "$H/empty"

@@ -749,6 +749,35 @@ static void test_console_flags_restored(void **state)
 	close(in[1]);
 }
 
+/* A zero-byte DTB or initrd is an image error, not "none given" (issue
+ * 11 row 10: an empty --dtb booted the generated tree). */
+static void test_empty_images(void **state)
+{
+	struct fixture f;
+	struct cellvm_err err = { 0 };
+	char path[] = "/tmp/cellvm-test-empty-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	fixture_init(&f, 1);
+	cellvm_vm_destroy(f.vm);
+	f.vm = NULL;
+	f.cfg.dtb.path = path;
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), -EINVAL);
+	assert_int_equal(err.cat, CELLVM_E_IMAGE);
+	assert_non_null(strstr(err.msg, "empty"));
+	f.cfg.dtb.path = NULL;
+	f.cfg.initrd.path = path;
+	cellvm_err_clear(&err);
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), -EINVAL);
+	assert_int_equal(err.cat, CELLVM_E_IMAGE);
+	assert_non_null(strstr(err.msg, "empty"));
+	f.vm = NULL;
+	fixture_fini(&f);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_pmu_user_line),
 		cmocka_unit_test(test_stop_request),
 		cmocka_unit_test(test_console_flags_restored),
+		cmocka_unit_test(test_empty_images),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -295,11 +295,20 @@ static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
 		ret = loader_open(&vm->cfg.initrd, "initrd", &im->initrd, err);
 		if (ret)
 			return ret;
+		if (!im->initrd.size)
+			return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
+					      "initrd %s: empty file",
+					      im->initrd.path);
 	}
 	if (vm->cfg.dtb.path || vm->cfg.dtb.has_fd) {
 		ret = loader_open(&vm->cfg.dtb, "DTB", &im->dtb, err);
 		if (ret)
 			return ret;
+		/* Empty must not mean "generate one": the user asked for
+		 * this tree. */
+		if (!im->dtb.size)
+			return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
+					      "DTB %s: empty file", im->dtb.path);
 		if (im->dtb.size > ARM64_DTB_MAX_SIZE)
 			return cellvm_err_set(err, CELLVM_E_IMAGE, EFBIG,
 					      "DTB %s: %" PRIu64 " bytes, larger than the 2 MiB the boot protocol allows",
