@@ -14,7 +14,7 @@
 
 extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 
-#define CELLVM_HV_TEST_MAX_VCPUS 8
+#define CELLVM_HV_TEST_MAX_VCPUS 128
 #define CELLVM_HV_TEST_MAX_STEPS 64
 #define CELLVM_HV_TEST_MAX_LINES 128
 /* Register ids the fake keeps (arch ids below this; arm64: all of them). */

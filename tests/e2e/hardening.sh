@@ -124,3 +124,9 @@ check "row 6: stdin flags restored after exit ($f0 -> $f1, status $st)" \
 : >"$H/empty"
 expect_quick "row 10: zero-byte --dtb" 3 --dtb "$H/empty"
 expect_quick "row 10: zero-byte --initrd" 3 --initrd "$H/empty"
+
+# Row 8: more vCPUs than any interrupt controller serves, with the default
+# --irqchip auto, is a host limit (status 4), not a usage error.
+expect_quick "row 8: --cpus 124 with --irqchip auto" 4 --cpus 124
+check "row 8: the message names the interrupt controller" \
+	grep -q 'no usable interrupt controller for 124 vCPUs' "$W/err"

@@ -498,7 +498,7 @@ static void test_create_errors(void **state)
 	assert_int_equal(err.cat, CELLVM_E_HOST);
 	/* Library texts name the thing and the value, and the config
 	 * field for a front end's own option; never a CLI flag. */
-	assert_string_equal(err.msg, "9 vCPUs: the hypervisor allows at most 8");
+	assert_string_equal(err.msg, "129 vCPUs: the hypervisor allows at most 128");
 	assert_string_equal(err.field, "ncpus");
 	/* A kernel that does not fit in RAM: an image error. */
 	cellvm_err_clear(&err);
@@ -778,6 +778,31 @@ static void test_empty_images(void **state)
 	unlink(path);
 }
 
+/* More vCPUs than any GIC serves under --irqchip auto: a host limit
+ * (status 4), not a usage error about a mode nobody asked for (issue 11
+ * row 8). An explicit --irqchip=user keeps its usage error. */
+static void test_too_many_cpus_for_any_gic(void **state)
+{
+	struct fixture f;
+	struct cellvm_err err = { 0 };
+
+	fixture_init(&f, 1);
+	cellvm_vm_destroy(f.vm);
+	f.vm = NULL;
+	f.cfg.ncpus = CELLVM_GIC_REDIST_MAX_CPUS + 1;
+	assert_true(f.cfg.ncpus <= CELLVM_HV_TEST_MAX_VCPUS);
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), -ENODEV);
+	assert_int_equal(err.cat, CELLVM_E_HOST);
+	assert_non_null(strstr(err.msg, "no usable interrupt controller for 124 vCPUs"));
+	assert_string_equal(err.field, "ncpus");
+	cellvm_err_clear(&err);
+	f.cfg.irqchip = CELLVM_IRQCHIP_USER;
+	assert_int_not_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), 0);
+	assert_int_equal(err.cat, CELLVM_E_USAGE);
+	f.vm = NULL;
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -795,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_stop_request),
 		cmocka_unit_test(test_console_flags_restored),
 		cmocka_unit_test(test_empty_images),
+		cmocka_unit_test(test_too_many_cpus_for_any_gic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

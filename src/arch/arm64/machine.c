@@ -152,6 +152,14 @@ static int setup_irqchip(struct cellvm_vm *vm, struct cellvm_err *err)
 		if (ret != -ENODEV)
 			return ret;
 	}
+	/* The user never asked for the GICv2 model: if it cannot serve
+	 * either, no interrupt controller can (a host limit, not usage). */
+	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO &&
+	    vm->ncpus > GICV2_MAX_CPUS)
+		return cellvm_err_set_field(err, "ncpus", CELLVM_E_HOST, ENODEV,
+					    "no usable interrupt controller for %u vCPUs (the in-kernel GICv3 takes at most %d, GICv2 at most %d)",
+					    vm->ncpus, CELLVM_GIC_REDIST_MAX_CPUS,
+					    GICV2_MAX_CPUS);
 	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO)
 		return setup_user_gic(vm, err);
 	return cellvm_err_set_field(err, "irqchip", CELLVM_E_HOST, ENODEV,
