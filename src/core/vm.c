@@ -143,6 +143,14 @@ static int vm_check_config(const struct cellvm_config *cfg,
 					    EINVAL,
 					    "%" PRIu64 " bytes of RAM: must be a non-zero multiple of 4 KiB",
 					    cfg->mem_size);
+	/* Checked before any size arithmetic, which could otherwise wrap. */
+	if (vm_board(cfg)->ram_max && cfg->mem_size > vm_board(cfg)->ram_max)
+		return cellvm_err_set_field(err, "mem_size", CELLVM_E_USAGE,
+					    EINVAL,
+					    "%" PRIu64 " bytes of RAM: more than the %s board's limit of %" PRIu64 " bytes (%" PRIu64 " GiB)",
+					    cfg->mem_size, vm_board(cfg)->name,
+					    vm_board(cfg)->ram_max,
+					    vm_board(cfg)->ram_max >> 30);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct cellvm_reg_desc {
 struct cellvm_board_ops {
 	const char *name;
 	uint64_t ram_base; /* guest-physical start of RAM */
+	uint64_t ram_max; /* the most RAM its address map holds; 0: no limit */
 	int (*setup)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*load)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*vcpu_boot)(struct cellvm_vm *vm, struct cellvm_vcpu *v,

@@ -130,3 +130,10 @@ expect_quick "row 10: zero-byte --initrd" 3 --initrd "$H/empty"
 expect_quick "row 8: --cpus 124 with --irqchip auto" 4 --cpus 124
 check "row 8: the message names the interrupt controller" \
 	grep -q 'no usable interrupt controller for 124 vCPUs' "$W/err"
+
+# Row 9: --mem beyond the 40-bit guest-physical space is a usage error
+# naming the limit, also where the size arithmetic would wrap.
+for m in 1T 16T 18446744073709547520; do
+	expect_quick "row 9: --mem $m" 2 --mem "$m"
+done
+check "row 9: the message names the limit" grep -q '1023 GiB' "$W/err"

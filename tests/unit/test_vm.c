@@ -533,6 +533,21 @@ static void test_create_errors(void **state)
 			fail_msg("cellvm_vm_create: %s", err.msg);
 		cellvm_vm_destroy(vm);
 	}
+	/* Beyond the 40-bit address space, or so large that size arithmetic
+	 * wraps: a usage error naming the limit (issue 11 row 9). */
+	cellvm_err_clear(&err);
+	cfg.hv = &cellvm_hv_test_ops; /* the boardless copy is gone */
+	cfg.board = NULL;
+	cfg.mem_size = 1ULL << 40;
+	assert_int_equal(cellvm_vm_create(&cfg, &vm, &err), -EINVAL);
+	assert_int_equal(err.cat, CELLVM_E_USAGE);
+	assert_string_equal(err.field, "mem_size");
+	assert_non_null(strstr(err.msg, "1023 GiB"));
+	cellvm_err_clear(&err);
+	cfg.mem_size = UINT64_MAX - 4095;
+	assert_int_equal(cellvm_vm_create(&cfg, &vm, &err), -EINVAL);
+	assert_int_equal(err.cat, CELLVM_E_USAGE);
+	assert_non_null(strstr(err.msg, "1023 GiB"));
 	free(k);
 }
 

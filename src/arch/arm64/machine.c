@@ -632,6 +632,9 @@ static const struct cellvm_reg_desc arm64_regs[] = {
 const struct cellvm_board_ops cellvm_board_arm64_virt = {
 	.name = "arm64-virt",
 	.ram_base = CELLVM_RAM_BASE,
+	/* Guest-physical addresses have 40 bits (the KVM default IPA size,
+	 * api.rst KVM_CREATE_VM): RAM from 1 GiB up to 1 TiB. */
+	.ram_max = CELLVM_RAM_MAX_SIZE,
 	.setup = arm64_setup,
 	.load = arm64_load,
 	.vcpu_boot = arm64_vcpu_boot,
