@@ -137,3 +137,31 @@ for m in 1T 16T 18446744073709547520; do
 	expect_quick "row 9: --mem $m" 2 --mem "$m"
 done
 check "row 9: the message names the limit" grep -q '1023 GiB' "$W/err"
+
+# Row 11: disk images are locked (OFD locks, as QEMU's): a read-write disk
+# in use refuses a second cellvm (status 5); read-only opens share.
+dd if=/dev/zero of="$H/disk" bs=1M count=1 2>/dev/null
+start_vm --no-reboot --cmdline "$QUIET" --disk "$H/disk"
+if wait_for '/ # ' 90; then
+	cp "$W/out" "$H/out11"
+	expect_quick "row 11: a disk in read-write use refuses a second read-write user" 5 \
+		--kernel "$RL" --mem 64M --no-reboot --disk "$H/disk"
+	expect_quick "row 11: ... and a read-only user" 5 \
+		--kernel "$RL" --mem 64M --no-reboot --disk "$H/disk,ro"
+	cp "$H/out11" "$W/out"
+else
+	not_ok "row 11: the guest with the disk did not boot"
+fi
+send poweroff
+finish_vm 60
+start_vm --no-reboot --cmdline "$QUIET" --disk "$H/disk,ro"
+if wait_for '/ # ' 90; then
+	timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot --disk "$H/disk,ro" \
+		</dev/null >"$H/out11" 2>"$H/err11"
+	st=$?
+	check "row 11: read-only users share a disk (status $st, want 6)" [ "$st" = 6 ]
+else
+	not_ok "row 11: the guest with the read-only disk did not boot"
+fi
+send poweroff
+finish_vm 60

@@ -507,6 +507,43 @@ static void test_fifo_refused(void **state)
 	drv_free(d);
 }
 
+/* Disk images are locked like QEMU's (OFD locks): a read-write disk is
+ * exclusive, read-only ones share (issue 11 row 11: two cellvm wrote one
+ * image). OFD locks conflict between two opens in one process too. */
+static void try_open(const char *path, bool ro, int want)
+{
+	struct drv *d = drv_new();
+	struct virtio_blk_params p = { .path = path, .readonly = ro };
+	struct cellvm_err err = { 0 };
+	struct virtio_mmio *t = NULL;
+
+	p.mmio = drv_params(d);
+	assert_int_equal(virtio_blk_create(&p, &t, &err), want);
+	if (want) {
+		assert_int_equal(err.cat, CELLVM_E_IO);
+		assert_non_null(strstr(err.msg, "in use by another process"));
+	} else {
+		virtio_mmio_destroy(t);
+	}
+	drv_free(d);
+}
+
+static void test_lock_rw(void **state)
+{
+	struct fx *f = *state;
+
+	try_open(f->path, false, -EAGAIN);
+	try_open(f->path, true, -EAGAIN);
+}
+
+static void test_lock_ro(void **state)
+{
+	struct fx *f = *state;
+
+	try_open(f->path, true, 0);
+	try_open(f->path, false, -EAGAIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +567,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_fifo_refused),
+		cmocka_unit_test_setup_teardown(test_lock_rw, setup_rw,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_ro, setup_ro,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
