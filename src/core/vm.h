@@ -76,7 +76,7 @@ struct cellvm_vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct cellvm_exit exit;
-	unsigned failures; /* consecutive exits answered with an abort */
+	unsigned failures; /* consecutive aborts that could not be injected */
 	struct cellvm_ratelimit rl;
 };
 

@@ -57,6 +57,9 @@ void cellvm_hv_test_set_max_vcpus(struct cellvm_hv *hv, int max);
 /* The in-kernel irqchip types the fake accepts (bitmask of 1 << type). */
 void cellvm_hv_test_set_irqchips(struct cellvm_hv *hv, unsigned mask);
 
+/* Make inject_abort fail (an abort the hypervisor cannot deliver). */
+void cellvm_hv_test_set_abort_fails(struct cellvm_hv *hv, bool fails);
+
 /* Which irqchip type was created (NONE if none). */
 enum cellvm_hv_irqchip_type cellvm_hv_test_irqchip(struct cellvm_hv *hv);
 

@@ -165,3 +165,10 @@ else
 fi
 send poweroff
 finish_vm 60
+
+# Row 2: a delivered abort is progress: a guest that handles every
+# external abort runs past 1000 of them.
+timeout 60 cellvm --kernel /tmp/guest-abort-loop --mem 64M </dev/null >"$W/out" 2>"$W/err"
+st=$?
+check "row 2: 1100 handled external aborts, the guest carries on (status $st, want 0)" \
+	sh -c "[ $st = 0 ] && grep -q 'aborts survived: 1100' '$W/out'"

@@ -818,6 +818,34 @@ static void test_too_many_cpus_for_any_gic(void **state)
 	fixture_fini(&f);
 }
 
+/* A delivered abort is progress: a guest that handles every external
+ * abort carries on past 1000 of them (issue 11 row 2: its VM was stopped).
+ * Only aborts that cannot be delivered, 1000 in a row, stop it. */
+static void test_aborts_are_progress(void **state)
+{
+	struct fixture f;
+	struct cellvm_vcpu *v;
+	unsigned i;
+
+	fixture_init(&f, 1);
+	v = &f.vm->vcpu[0];
+	for (i = 0; i < 1100; i++) {
+		v->exit = mmio(NOWHERE, 4, false, 0);
+		assert_int_equal(vcpu_handle_exit(v), VCPU_CONTINUE);
+	}
+	assert_int_equal(atomic_load(&f.vm->stop), CELLVM_STOP_NONE);
+	cellvm_hv_test_set_abort_fails(f.vm->hv, true);
+	for (i = 0; i < 999; i++) {
+		v->exit = mmio(NOWHERE, 4, false, 0);
+		assert_int_equal(vcpu_handle_exit(v), VCPU_CONTINUE);
+	}
+	v->exit = mmio(NOWHERE, 4, false, 0);
+	assert_int_equal(vcpu_handle_exit(v), VCPU_STOP);
+	assert_int_equal(atomic_load(&f.vm->stop), CELLVM_STOP_ERROR);
+	assert_non_null(strstr(f.vm->run_err.msg, "could not be delivered"));
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_console_flags_restored),
 		cmocka_unit_test(test_empty_images),
 		cmocka_unit_test(test_too_many_cpus_for_any_gic),
+		cmocka_unit_test(test_aborts_are_progress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
