@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,6 +27,8 @@
 
 #define CONSOLE_BUF 4096
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
+#define CONSOLE_STALL_MS 1000 /* longest wait for a full output */
+#define CONSOLE_STALL_SLICE_MS 100
 
 struct cellvm_console {
 	struct cellvm_vm *vm;
@@ -32,6 +36,8 @@ struct cellvm_console {
 	int out_fd;
 	int user_in_fd; /* the caller's input fd, -1 for none */
 	int in_flags; /* its file status flags before us, -1: untouched */
+	int out_flags; /* the same for the output fd */
+	atomic_bool out_stalled; /* output full for a while: dropping */
 	int readyfd; /* eventfd: the device has room again */
 	int pump[2]; /* socketpair fed from a regular-file input */
 	int file_fd; /* the regular file, read by the pump thread */
@@ -46,6 +52,33 @@ struct cellvm_console {
 	size_t len;
 };
 
+/*
+ * Wait until the output takes bytes again: at most CONSOLE_STALL_MS, in
+ * slices so that a stop request (or a vCPU kick, which interrupts poll)
+ * is seen at once. Returns whether the output is writable.
+ */
+static bool console_wait_out(struct cellvm_console *c)
+{
+	unsigned waited;
+
+	for (waited = 0; waited < CONSOLE_STALL_MS;
+	     waited += CONSOLE_STALL_SLICE_MS) {
+		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+
+		if (atomic_load(&c->vm->stop) != CELLVM_STOP_NONE)
+			return false;
+		if (poll(&p, 1, CONSOLE_STALL_SLICE_MS) > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Output never blocks the calling vCPU or device worker for long: the fd
+ * is non-blocking, a full output is waited on for at most a second, and
+ * after that (nobody reads it) output is dropped, without waiting, until
+ * the reader takes bytes again.
+ */
 void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
 			  size_t len)
 {
@@ -57,8 +90,20 @@ void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!atomic_load(&c->out_stalled) &&
+			    console_wait_out(c))
+				continue;
+			if (!atomic_exchange(&c->out_stalled, true))
+				cellvm_log(&c->vm->log, CELLVM_LOG_WARN,
+					   "console",
+					   "output blocked for %u ms: dropping guest output until it is read",
+					   CONSOLE_STALL_MS);
+			return;
+		}
 		if (n <= 0)
 			return; /* output gone: the guest keeps running */
+		atomic_store(&c->out_stalled, false);
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -223,6 +268,11 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 	c->pump[0] = c->pump[1] = -1;
 	c->user_in_fd = -1;
 	c->in_flags = -1;
+	/* Non-blocking output too (see cellvm_console_write); the flags go
+	 * back in console_destroy(). */
+	c->out_flags = out_fd >= 0 ? fcntl(out_fd, F_GETFL) : -1;
+	if (c->out_flags >= 0)
+		fcntl(out_fd, F_SETFL, c->out_flags | O_NONBLOCK);
 	pthread_mutex_init(&c->lock, NULL);
 	c->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->readyfd < 0) {
@@ -288,8 +338,13 @@ void console_destroy(struct cellvm_console *c)
 		cellvm_evloop_del(c->vm->loop, c->readyfd);
 		close(c->readyfd);
 	}
+	/* In reverse order of console_create(): in and out may share one
+	 * file description (a terminal), and in's saved flags then include
+	 * the O_NONBLOCK set for out. */
 	if (c->in_flags >= 0)
 		fcntl(c->user_in_fd, F_SETFL, c->in_flags);
+	if (c->out_flags >= 0)
+		fcntl(c->out_fd, F_SETFL, c->out_flags);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

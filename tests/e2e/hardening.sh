@@ -172,3 +172,23 @@ timeout 60 cellvm --kernel /tmp/guest-abort-loop --mem 64M </dev/null >"$W/out" 
 st=$?
 check "row 2: 1100 handled external aborts, the guest carries on (status $st, want 0)" \
 	sh -c "[ $st = 0 ] && grep -q 'aborts survived: 1100' '$W/out'"
+
+# Row 3: console output nobody reads (stdout a FIFO whose reader sleeps)
+# never blocks a vCPU for long, so a stop signal still ends cellvm.
+rm -f "$H/out3"
+mkfifo "$H/out3"
+(exec 7<"$H/out3"; sleep 30) &
+reader=$!
+cellvm --kernel /tmp/guest-chatter --mem 64M </dev/null >"$H/out3" 2>"$W/err" &
+pid=$!
+sleep 3 # the pipe is full long before
+t0=$(now_ms)
+kill -TERM "$pid"
+while alive "$pid" && [ $(($(now_ms) - t0)) -lt 3000 ]; do sleep 0.02; done
+t1=$(now_ms)
+if alive "$pid"; then kill -9 "$pid"; wait "$pid"; st=124; else wait "$pid"; st=$?; fi
+kill "$reader" 2>/dev/null
+wait "$reader" 2>/dev/null
+check "row 3: SIGTERM ends cellvm whose output nobody reads (status $st, $((t1 - t0)) ms)" \
+	[ "$st" = 8 -a $((t1 - t0)) -le 1000 ]
+check "row 3: the dropped output is reported" grep -q 'dropping guest output' "$W/err"

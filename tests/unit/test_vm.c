@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -846,6 +847,67 @@ static void test_aborts_are_progress(void **state)
 	fixture_fini(&f);
 }
 
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Console output nobody reads never blocks a vCPU for long (issue 11 row
+ * 3: a vCPU sat in write() on a full pipe and SIGTERM could not end
+ * cellvm): a full output is waited on for a second, then dropped until it
+ * drains; a stop request ends the wait at once; the fd's flags come back. */
+static void test_console_output_never_blocks(void **state)
+{
+	struct fixture f;
+	struct cellvm_err err = { 0 };
+	static uint8_t junk[65536];
+	uint8_t x = 'x', back[16];
+	int out[2], before;
+	uint64_t t;
+
+	assert_int_equal(pipe(out), 0); /* blocking, as a shell's stdout */
+	before = fcntl(out[1], F_GETFL);
+	/* The test's own reads must not block (another description). */
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fixture_init(&f, 1);
+	cellvm_vm_destroy(f.vm);
+	f.cfg.console_out = out[1];
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), 0);
+	alarm(20);
+	while (write(out[1], junk, sizeof(junk)) > 0)
+		; /* fill the pipe (non-blocking now) */
+	t = ms_now();
+	cellvm_console_write(f.vm->console, &x, 1);
+	t = ms_now() - t;
+	assert_true(t >= 900 && t < 3000);
+	t = ms_now();
+	cellvm_console_write(f.vm->console, &x, 1); /* stalled: no wait */
+	assert_true(ms_now() - t < 500);
+	/* The reader catches up: output flows again. */
+	while (read(out[0], junk, sizeof(junk)) > 0)
+		;
+	cellvm_console_write(f.vm->console, (const uint8_t *)"ok", 2);
+	assert_int_equal(read(out[0], back, sizeof(back)), 2);
+	assert_memory_equal(back, "ok", 2);
+	/* Full again, and a stop request: no wait at all. */
+	while (write(out[1], junk, sizeof(junk)) > 0)
+		;
+	cellvm_vm_request_stop(f.vm, CELLVM_STOP_QUIT);
+	t = ms_now();
+	cellvm_console_write(f.vm->console, &x, 1);
+	assert_true(ms_now() - t < 500);
+	alarm(0);
+	cellvm_vm_destroy(f.vm);
+	f.vm = NULL;
+	assert_int_equal(fcntl(out[1], F_GETFL), before);
+	fixture_fini(&f);
+	close(out[0]);
+	close(out[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_empty_images),
 		cmocka_unit_test(test_too_many_cpus_for_any_gic),
 		cmocka_unit_test(test_aborts_are_progress),
+		cmocka_unit_test(test_console_output_never_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
