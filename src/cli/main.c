@@ -33,6 +33,7 @@ struct cli {
 	struct cellvm_dev_cfg *devs;
 	unsigned nr_devs;
 	bool rng;
+	struct cellvm_console_hold hold; /* console input across reboots */
 	bool no_reboot;
 	int boot_timing; /* 0 off, 1 text, 2 json */
 	uint64_t start_ns;
@@ -647,6 +648,7 @@ int main(int argc, char **argv)
 	c.cfg.console_in = in_open ? STDIN_FILENO : -1;
 	c.cfg.console_out = STDOUT_FILENO;
 	c.cfg.stop_fd = stop_pipe[0];
+	c.cfg.console_hold = &c.hold;
 	ret = parse_args(&c, argc, argv);
 	if (ret)
 		return ret;

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/console.h"
@@ -25,7 +24,7 @@
 #include "core/thread.h"
 #include "core/vm.h"
 
-#define CONSOLE_BUF 4096
+#define CONSOLE_BUF CELLVM_CONSOLE_HOLD_MAX
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 #define CONSOLE_STALL_MS 1000 /* longest wait for a full output */
 #define CONSOLE_STALL_SLICE_MS 100
@@ -39,10 +38,8 @@ struct cellvm_console {
 	int out_flags; /* the same for the output fd */
 	atomic_bool out_stalled; /* output full for a while: dropping */
 	int readyfd; /* eventfd: the device has room again */
-	int pump[2]; /* socketpair fed from a regular-file input */
-	int file_fd; /* the regular file, read by the pump thread */
-	pthread_t pump_thread;
-	bool pump_started;
+	bool in_file; /* a regular file: read when there is room, not polled */
+	bool hold_loaded; /* took the caller's held input: give it back */
 	bool in_watched;
 	bool in_eof;
 	bool escape;
@@ -137,7 +134,7 @@ static void console_update_watch(struct cellvm_console *c)
 {
 	bool want = !c->in_eof && c->len < CONSOLE_BUF - 1;
 
-	if (want == c->in_watched || c->in_fd < 0)
+	if (want == c->in_watched || c->in_fd < 0 || c->in_file)
 		return;
 	cellvm_evloop_mod(c->vm->loop, c->in_fd, want ? EPOLLIN : 0);
 	c->in_watched = want;
@@ -190,7 +187,8 @@ static void console_input(void *opaque, uint32_t events)
 	if (n <= 0) {
 		/* End of input (a pipe closed): the guest keeps running. */
 		c->in_eof = true;
-		cellvm_evloop_del(c->vm->loop, c->in_fd);
+		if (!c->in_file)
+			cellvm_evloop_del(c->vm->loop, c->in_fd);
 		c->in_watched = false;
 		return;
 	}
@@ -201,6 +199,12 @@ static void console_input(void *opaque, uint32_t events)
 	console_update_watch(c);
 }
 
+/*
+ * The device took bytes (or the console just started): offer it more. A
+ * regular file (epoll refuses those) is read here, only as far as there
+ * is room: what the guest has not taken stays in the file, so nothing is
+ * lost if the VM goes away (a guest reboot).
+ */
 static void console_ready(void *opaque, uint32_t events)
 {
 	struct cellvm_console *c = opaque;
@@ -209,48 +213,9 @@ static void console_ready(void *opaque, uint32_t events)
 	if (read(c->readyfd, &cnt, sizeof(cnt)) < 0)
 		return;
 	console_push(c);
+	if (c->in_file && !c->in_eof)
+		console_input(c, EPOLLIN);
 	console_update_watch(c);
-}
-
-/*
- * A regular file cannot be polled (epoll refuses it), so a thread copies
- * it into a socket whose other end the loop polls like any pipe.
- */
-static void *console_pump(void *opaque)
-{
-	struct cellvm_console *c = opaque;
-	uint8_t buf[4096];
-	ssize_t n;
-
-	while ((n = read(c->file_fd, buf, sizeof(buf))) > 0) {
-		ssize_t off = 0;
-
-		while (off < n) {
-			ssize_t w = send(c->pump[1], buf + off, (size_t)(n - off),
-					 MSG_NOSIGNAL);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				goto out;
-			off += w;
-		}
-	}
-out:
-	shutdown(c->pump[1], SHUT_WR);
-	return NULL;
-}
-
-static int console_start_pump(struct cellvm_console *c, int file_fd)
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->pump) < 0)
-		return -errno;
-	c->file_fd = file_fd;
-	if (cellvm_thread_start(&c->pump_thread, console_pump, c))
-		return -EAGAIN;
-	c->pump_started = true;
-	c->in_fd = c->pump[0];
-	return 0;
 }
 
 int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
@@ -265,7 +230,6 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 	c->vm = vm;
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
-	c->pump[0] = c->pump[1] = -1;
 	c->user_in_fd = -1;
 	c->in_flags = -1;
 	/* Non-blocking output too (see cellvm_console_write); the flags go
@@ -294,16 +258,24 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 		ret = cellvm_evloop_add(vm->loop, in_fd, EPOLLIN,
 					console_input, c);
 		if (ret == -EPERM) {
-			ret = console_start_pump(c, in_fd);
-			if (ret == 0)
-				ret = cellvm_evloop_add(vm->loop, c->in_fd,
-							EPOLLIN, console_input,
-							c);
+			c->in_file = true; /* see console_ready() */
+			ret = 0;
 		}
 		if (ret)
 			goto fail;
-		c->in_watched = true;
+		c->in_watched = !c->in_file;
 	}
+	/* Input a previous VM read but its guest never took comes first. */
+	if (vm->cfg.console_hold) {
+		const struct cellvm_console_hold *h = vm->cfg.console_hold;
+
+		c->len = h->len < CONSOLE_BUF ? h->len : CONSOLE_BUF;
+		memcpy(c->buf, h->buf, c->len);
+		c->escape = h->escape;
+		c->hold_loaded = true;
+	}
+	/* A first round on the loop: offer held bytes, read a file. */
+	cellvm_console_rx_ready(c);
 	*out = c;
 	return 0;
 fail:
@@ -324,15 +296,17 @@ void console_destroy(struct cellvm_console *c)
 {
 	if (!c)
 		return;
-	if (c->in_fd >= 0 && !c->in_eof)
+	if (c->in_fd >= 0 && !c->in_eof && !c->in_file)
 		cellvm_evloop_del(c->vm->loop, c->in_fd);
-	if (c->pump[0] >= 0) {
-		/* Closing our end makes the pump's send fail: it exits. */
-		shutdown(c->pump[0], SHUT_RDWR);
-		if (c->pump_started)
-			pthread_join(c->pump_thread, NULL);
-		close(c->pump[0]);
-		close(c->pump[1]);
+	/* Hand what the guest did not take to the caller, for the next VM. */
+	if (c->hold_loaded) {
+		struct cellvm_console_hold *h = c->vm->cfg.console_hold;
+
+		pthread_mutex_lock(&c->lock);
+		memcpy(h->buf, c->buf, c->len);
+		h->len = c->len;
+		h->escape = c->escape;
+		pthread_mutex_unlock(&c->lock);
 	}
 	if (c->readyfd >= 0) {
 		cellvm_evloop_del(c->vm->loop, c->readyfd);
