@@ -213,8 +213,18 @@ static void console_ready(void *opaque, uint32_t events)
 	if (read(c->readyfd, &cnt, sizeof(cnt)) < 0)
 		return;
 	console_push(c);
-	if (c->in_file && !c->in_eof)
+	if (c->in_file && !c->in_eof) {
+		size_t room;
+
 		console_input(c, EPOLLIN);
+		/* A device may take all it was offered and so never ask for
+		 * more: come back while there is room to read into. */
+		pthread_mutex_lock(&c->lock);
+		room = CONSOLE_BUF - c->len;
+		pthread_mutex_unlock(&c->lock);
+		if (!c->in_eof && room / 2 > 0)
+			cellvm_console_rx_ready(c);
+	}
 	console_update_watch(c);
 }
 

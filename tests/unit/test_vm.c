@@ -925,7 +925,8 @@ static size_t sink_receive(void *opaque, const uint8_t *buf, size_t len)
 	k->len += len;
 	if (k->len == k->want)
 		cellvm_vm_request_stop(k->vm, CELLVM_STOP_QUIT);
-	cellvm_console_rx_ready(k->vm->console); /* room again */
+	/* Like virtio-console: it took all it was offered, so it does not
+	 * call cellvm_console_rx_ready(); the console must come back. */
 	return len;
 }
 
