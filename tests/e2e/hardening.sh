@@ -66,12 +66,13 @@ stop_series "row 1: stop signals during start-up of the default guest" \
 stop_series "row 1: stop signals during a reboot storm" \
 	"0 0.005 0.02 0.05 0.1 0.2 0.5 1" --kernel "$RL" --mem 64M
 
-# expect_quick NAME WANT ARGS...: as expect_status, but a hang fails in 10 s.
+# expect_quick NAME WANT ARGS...: as expect_status, but a hang fails in 10 s
+# (SIGKILL: a hung cellvm may be deaf to SIGTERM, the very bug of row 4).
 expect_quick() {
 	name=$1
 	want=$2
 	shift 2
-	timeout 10 cellvm "$@" </dev/null >"$W/out" 2>"$W/err"
+	timeout -s KILL 10 cellvm "$@" </dev/null >"$W/out" 2>"$W/err"
 	got=$?
 	lines=$(wc -l <"$W/err")
 	if [ "$got" = "$want" ] && [ "$lines" = 1 ] && grep -q '^cellvm: ' "$W/err"; then
@@ -94,7 +95,7 @@ expect_quick "row 4: FIFO nobody reads as --dump-dtb" 5 --dump-dtb "$H/fifo"
 
 # Row 7: a closed stdin means no console input, not a refusal to run (fd 0
 # was reused for the epoll fd, which was then added to itself).
-timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&- >"$W/out" 2>"$W/err"
+timeout -s KILL 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&- >"$W/out" 2>"$W/err"
 st=$?
 check "row 7: closed stdin runs the guest without input (status $st, want 6)" \
 	sh -c "[ $st = 6 ] && grep -q R '$W/out' && [ ! -s '$W/err' ]"
@@ -105,7 +106,7 @@ rm -f "$H/in6"
 mkfifo "$H/in6"
 exec 5<>"$H/in6"
 f0=$(awk '/^flags:/ { print $2 }' "/proc/$$/fdinfo/5")
-timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&5 >"$W/out" 2>"$W/err"
+timeout -s KILL 30 cellvm --kernel "$RL" --mem 64M --no-reboot <&5 >"$W/out" 2>"$W/err"
 st=$?
 f1=$(awk '/^flags:/ { print $2 }' "/proc/$$/fdinfo/5")
 exec 5>&-
@@ -149,7 +150,7 @@ send poweroff
 finish_vm 60
 start_vm --no-reboot --cmdline "$QUIET" --disk "$H/disk,ro"
 if wait_for '/ # ' 90; then
-	timeout 30 cellvm --kernel "$RL" --mem 64M --no-reboot --disk "$H/disk,ro" \
+	timeout -s KILL 30 cellvm --kernel "$RL" --mem 64M --no-reboot --disk "$H/disk,ro" \
 		</dev/null >"$H/out11" 2>"$H/err11"
 	st=$?
 	check "row 11: read-only users share a disk (status $st, want 6)" [ "$st" = 6 ]
@@ -161,7 +162,7 @@ finish_vm 60
 
 # Row 2: a delivered abort is progress: a guest that handles every
 # external abort runs past 1000 of them.
-timeout 60 cellvm --kernel /tmp/guest-abort-loop --mem 64M </dev/null >"$W/out" 2>"$W/err"
+timeout -s KILL 60 cellvm --kernel /tmp/guest-abort-loop --mem 64M </dev/null >"$W/out" 2>"$W/err"
 st=$?
 check "row 2: 1100 handled external aborts, the guest carries on (status $st, want 0)" \
 	sh -c "[ $st = 0 ] && grep -q 'aborts survived: 1100' '$W/out'"
@@ -215,3 +216,40 @@ wait "$pid"
 st=$?
 check "row 5a: input is not consumed across $boots reboots (stdin at $pos of 140000, status $st)" \
 	[ "$boots" -ge 3 -a -n "$pos" -a "${pos:-140000}" -le 4096 -a "$st" = 8 ]
+
+# Row 5b: a TAP and its host-side configuration survive guest reboots
+# (it was destroyed and recreated: new ifindex, address gone, link down).
+cellvm --kernel "$RL" --mem 64M --net tap=cvh5 </dev/null >"$W/out" 2>"$W/err" &
+pid=$!
+n=0
+while [ ! -e /sys/class/net/cvh5 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+ip link set cvh5 up && ip addr add 169.254.9.1/16 dev cvh5
+idx0=$(cat /sys/class/net/cvh5/ifindex 2>/dev/null)
+b0=$(count '^R')
+sleep 2
+b1=$(count '^R')
+idx1=$(cat /sys/class/net/cvh5/ifindex 2>/dev/null)
+naddr=$(ip addr show cvh5 2>/dev/null | grep -c 169.254.9.1)
+flags=$(cat /sys/class/net/cvh5/flags 2>/dev/null || echo 0)
+kill -TERM "$pid"
+wait "$pid"
+check "row 5b: the TAP survives $((b1 - b0)) reboots (ifindex $idx0 -> $idx1, address $naddr, flags $flags)" \
+	[ $((b1 - b0)) -ge 2 -a -n "$idx0" -a "$idx0" = "$idx1" -a "$naddr" = 1 -a $((flags & 1)) = 1 ]
+
+# Row 11, across reboots: the image stays open and locked from boot to
+# boot of a rebooting guest, so no second cellvm slips in between.
+dd if=/dev/zero of="$H/disk2" bs=1M count=1 2>/dev/null
+cellvm --kernel "$RL" --mem 64M --disk "$H/disk2" </dev/null >"$W/out" 2>"$W/err" &
+pid=$!
+sleep 1
+refused=0
+for i in 1 2 3 4 5 6; do
+	timeout -s KILL 10 cellvm --kernel "$RL" --mem 64M --no-reboot --disk "$H/disk2" \
+		</dev/null >/dev/null 2>"$H/err11"
+	[ $? = 5 ] && refused=$((refused + 1))
+done
+boots=$(count '^R')
+kill -TERM "$pid"
+wait "$pid"
+check "row 11: a disk stays locked across $boots reboots ($refused of 6 refused)" \
+	[ "$refused" = 6 -a "$boots" -ge 3 ]
