@@ -7,11 +7,26 @@ RL=/tmp/guest-reboot-loop
 
 now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
+# stop_pid PID [SIG]: send SIG (TERM) and wait for the exit, with a
+# watchdog that sends SIGKILL after 3 s. Sets STOP_STATUS (137 if it had
+# to be killed) and STOP_MS, the time from signal to exit (wait returns
+# the moment it exits; polling would add the cost of a process per round
+# under emulation).
+stop_pid() {
+	(sleep 3; kill -9 "$1" 2>/dev/null) &
+	dog=$!
+	t0=$(now_ms)
+	kill -"${2:-TERM}" "$1"
+	wait "$1"
+	STOP_STATUS=$?
+	t1=$(now_ms)
+	kill "$dog" 2>/dev/null
+	wait "$dog" 2>/dev/null
+	STOP_MS=$((t1 - t0))
+}
+
 # stop_after DELAY SIG ARGS...: start cellvm, wait until it is cellvm (not
-# the shell that execs it), sleep DELAY, send SIG. Sets STOP_STATUS (137
-# when a watchdog had to kill it after 3 s) and STOP_MS, the time from
-# signal to exit (wait returns the moment it exits; polling would add the
-# cost of a process per round under emulation).
+# the shell that execs it), sleep DELAY, stop_pid it with SIG.
 stop_after() {
 	delay=$1
 	sig=$2
@@ -23,16 +38,7 @@ stop_after() {
 		n=$((n + 1))
 	done
 	sleep "$delay"
-	(sleep 3; kill -9 "$pid" 2>/dev/null) &
-	dog=$!
-	t0=$(now_ms)
-	kill -"$sig" "$pid"
-	wait "$pid"
-	STOP_STATUS=$?
-	t1=$(now_ms)
-	kill "$dog" 2>/dev/null
-	wait "$dog" 2>/dev/null
-	STOP_MS=$((t1 - t0))
+	stop_pid "$pid" "$sig"
 }
 
 # stop_series NAME DELAYS -- ARGS...: every stop signal after every delay
@@ -185,21 +191,13 @@ while ! grep -q 'dropping guest output' "$W/err" && [ $n -lt 150 ]; do
 	n=$((n + 1))
 done
 sleep 0.5
-(sleep 3; kill -9 "$pid" 2>/dev/null) &
-dog=$!
-t0=$(now_ms)
-kill -TERM "$pid"
-wait "$pid"
-st=$?
-t1=$(now_ms)
-kill "$dog" 2>/dev/null
-wait "$dog" 2>/dev/null
+stop_pid "$pid"
 kill "$reader" 2>/dev/null
 wait "$reader" 2>/dev/null
 check "row 3: guest output nobody reads is dropped after a second, with a warning" \
 	grep -q 'dropping guest output' "$W/err"
-check "row 3: SIGTERM ends cellvm whose output nobody reads (status $st, $((t1 - t0)) ms)" \
-	[ "$st" = 8 -a $((t1 - t0)) -le 1000 ]
+check "row 3: SIGTERM ends cellvm whose output nobody reads (status $STOP_STATUS, $STOP_MS ms)" \
+	[ "$STOP_STATUS" = 8 -a "$STOP_MS" -le 1000 ]
 
 # Row 5a: console input survives guest reboots: with a guest that never
 # reads its UART and reboots in a loop, cellvm reads at most 4 KiB ahead
@@ -211,11 +209,9 @@ pid=$!
 sleep 2
 pos=$(awk '/^pos:/ { print $2 }' "/proc/$pid/fdinfo/0" 2>/dev/null)
 boots=$(count '^R')
-kill -TERM "$pid"
-wait "$pid"
-st=$?
-check "row 5a: input is not consumed across $boots reboots (stdin at $pos of 140000, status $st)" \
-	[ "$boots" -ge 3 -a -n "$pos" -a "${pos:-140000}" -le 4096 -a "$st" = 8 ]
+stop_pid "$pid"
+check "row 5a: input is not consumed across $boots reboots (stdin at $pos of 140000, status $STOP_STATUS)" \
+	[ "$boots" -ge 3 -a -n "$pos" -a "${pos:-140000}" -le 4096 -a "$STOP_STATUS" = 8 ]
 
 # Row 5b: a TAP and its host-side configuration survive guest reboots
 # (it was destroyed and recreated: new ifindex, address gone, link down).
@@ -231,8 +227,7 @@ b1=$(count '^R')
 idx1=$(cat /sys/class/net/cvh5/ifindex 2>/dev/null)
 naddr=$(ip addr show cvh5 2>/dev/null | grep -c 169.254.9.1)
 flags=$(cat /sys/class/net/cvh5/flags 2>/dev/null || echo 0)
-kill -TERM "$pid"
-wait "$pid"
+stop_pid "$pid"
 check "row 5b: the TAP survives $((b1 - b0)) reboots (ifindex $idx0 -> $idx1, address $naddr, flags $flags)" \
 	[ $((b1 - b0)) -ge 2 -a -n "$idx0" -a "$idx0" = "$idx1" -a "$naddr" = 1 -a $((flags & 1)) = 1 ]
 
@@ -249,7 +244,6 @@ for i in 1 2 3 4 5 6; do
 	[ $? = 5 ] && refused=$((refused + 1))
 done
 boots=$(count '^R')
-kill -TERM "$pid"
-wait "$pid"
+stop_pid "$pid"
 check "row 11: a disk stays locked across $boots reboots ($refused of 6 refused)" \
 	[ "$refused" = 6 -a "$boots" -ge 3 ]
