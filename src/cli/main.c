@@ -550,7 +550,8 @@ static int jail_open_image(struct cli *c, struct cellvm_image *img,
 	return 0;
 }
 
-static int jail_open_dev(struct cli *c, struct cellvm_dev_cfg *d)
+/* Open a disk or attach a TAP for every VM of this run (see main). */
+static int open_dev(struct cli *c, struct cellvm_dev_cfg *d)
 {
 	struct cellvm_err err = { 0 };
 	int fd;
@@ -592,7 +593,6 @@ static int jail_setup(struct cli *c)
 		.ndevs = c->nr_devs + 1,
 	};
 	const char *step;
-	unsigned i;
 	int ret;
 
 	/* The stop pipe: signals must still reach the VMs in the jail. */
@@ -611,8 +611,6 @@ static int jail_setup(struct cli *c)
 		ret = jail_open_image(c, &c->cfg.initrd, "initrd");
 	if (!ret)
 		ret = jail_open_image(c, &c->cfg.dtb, "DTB");
-	for (i = 0; !ret && i < c->nr_devs; i++)
-		ret = jail_open_dev(c, &c->devs[i]);
 	if (ret)
 		return ret;
 	ret = jail_enter(&c->jail, c->keep, c->nr_keep, &need, &step);
@@ -631,6 +629,7 @@ int main(int argc, char **argv)
 	struct cli c;
 	enum cellvm_stop why;
 	bool in_open;
+	unsigned i;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
@@ -655,6 +654,16 @@ int main(int argc, char **argv)
 	ret = use_embedded(&c);
 	if (ret)
 		return ret;
+	/*
+	 * Disks and TAPs are opened once, for every VM of this run: a guest
+	 * reboot finds the same TAP with its host-side configuration, and a
+	 * disk's lock (taken on this open file) is held from boot to boot.
+	 */
+	for (i = 0; !c.cfg.dump_dtb && i < c.nr_devs; i++) {
+		ret = open_dev(&c, &c.devs[i]);
+		if (ret)
+			return ret;
+	}
 	if (c.jail.on) {
 		ret = jail_setup(&c);
 		if (ret)

@@ -544,6 +544,35 @@ static void test_lock_ro(void **state)
 	try_open(f->path, false, -EAGAIN);
 }
 
+/* With a pre-opened image (the command opens each disk once) the lock
+ * is taken on that open file, so it stays held between two devices (a
+ * guest reboot): nobody else gets the disk in between. */
+static void test_lock_held_across_devices(void **state)
+{
+	char path[] = "/tmp/cellvm-test-disk-held-XXXXXX";
+	static uint8_t zero[8 * SECTOR];
+	int fd = mkstemp(path), round;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, zero, sizeof(zero)), sizeof(zero));
+	for (round = 0; round < 2; round++) {
+		struct drv *d = drv_new();
+		struct virtio_blk_params p = { .path = path, .has_fd = true,
+					       .fd = fd };
+		struct cellvm_err err = { 0 };
+		struct virtio_mmio *t = NULL;
+
+		p.mmio = drv_params(d);
+		assert_int_equal(virtio_blk_create(&p, &t, &err), 0);
+		virtio_mmio_destroy(t);
+		drv_free(d);
+		try_open(path, true, -EAGAIN); /* between two boots */
+	}
+	close(fd);
+	try_open(path, false, 0); /* released with the last open file */
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +600,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_ro, setup_ro,
 						teardown),
+		cmocka_unit_test(test_lock_held_across_devices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
