@@ -219,13 +219,13 @@ cellvm --kernel "$RL" --mem 64M --net tap=cvh5 </dev/null >"$W/out" 2>"$W/err" &
 pid=$!
 n=0
 while [ ! -e /sys/class/net/cvh5 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
-ip link set cvh5 up && ip addr add 169.254.9.1/16 dev cvh5
+ip link set cvh5 up && ip addr add 169.254.11.1/16 dev cvh5
 idx0=$(cat /sys/class/net/cvh5/ifindex 2>/dev/null)
 b0=$(count '^R')
 sleep 2
 b1=$(count '^R')
 idx1=$(cat /sys/class/net/cvh5/ifindex 2>/dev/null)
-naddr=$(ip addr show cvh5 2>/dev/null | grep -c 169.254.9.1)
+naddr=$(ip addr show cvh5 2>/dev/null | grep -c 169.254.11.1)
 flags=$(cat /sys/class/net/cvh5/flags 2>/dev/null || echo 0)
 stop_pid "$pid"
 check "row 5b: the TAP survives $((b1 - b0)) reboots (ifindex $idx0 -> $idx1, address $naddr, flags $flags)" \
