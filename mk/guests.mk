@@ -14,7 +14,8 @@ GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
 GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
-	mmio-bench scribble isv reboot-loop abort-loop chatter $(foreach s,$(PADDED_SIZES),padded-$(s)M))
+	mmio-bench scribble isv reboot-loop abort-loop chatter \
+	$(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
 define guest_link
