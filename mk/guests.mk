@@ -5,6 +5,7 @@
 #
 #   make guests          all of them
 #   build/guests/NAME    first-insn, first-insn-hold, mmio-bench, scribble, isv,
+#                        reboot-loop, abort-loop, chatter,
 #                        padded-{8,16,32,64}M (first-insn padded to that size)
 
 GUEST_OBJCOPY ?= $(patsubst %gcc,%objcopy,$(CROSS_CC))
@@ -13,7 +14,8 @@ GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
 GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
-	mmio-bench scribble isv $(foreach s,$(PADDED_SIZES),padded-$(s)M))
+	mmio-bench scribble isv reboot-loop abort-loop chatter \
+	$(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
 define guest_link
@@ -43,3 +45,9 @@ e2e-gic3 e2e-gic2: build/guests/scribble $(GUEST_INITRD)
 # The isv part (in E2E_PARTS, both host GICs) boots the ISV=0 guest.
 E2E_FILES += --file build/guests/isv:/tmp/guest-isv
 e2e-gic3 e2e-gic2: build/guests/isv
+
+# The hardening part (stop signals, bad host input) boots test guests too.
+E2E_FILES += --file build/guests/reboot-loop:/tmp/guest-reboot-loop \
+	--file build/guests/abort-loop:/tmp/guest-abort-loop \
+	--file build/guests/chatter:/tmp/guest-chatter
+e2e-gic3 e2e-gic2: build/guests/reboot-loop build/guests/abort-loop build/guests/chatter

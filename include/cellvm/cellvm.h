@@ -99,6 +99,20 @@ struct cellvm_dev_cfg {
 	};
 };
 
+#define CELLVM_CONSOLE_HOLD_MAX 4096
+
+/*
+ * Console input read from the host but not yet taken by the guest. Given
+ * in the config (console_hold), it is loaded when a VM's console starts
+ * and written back when it goes, so input survives from one VM to the
+ * next (a guest reboot) instead of being dropped. Start it zeroed.
+ */
+struct cellvm_console_hold {
+	uint8_t buf[CELLVM_CONSOLE_HOLD_MAX];
+	size_t len;
+	bool escape; /* the last byte read was a lone Ctrl-A */
+};
+
 struct cellvm_config {
 	const struct cellvm_hv_ops *hv;
 	/* An open handle on the backend's device (/dev/kvm), used instead of
@@ -121,6 +135,10 @@ struct cellvm_config {
 	enum cellvm_console_kind console;
 	int console_in; /* fd, or -1 for no input */
 	int console_out; /* fd */
+	/* NULL, or where console input the guest has not taken yet is kept
+	 * between VMs (struct cellvm_console_hold); the command keeps one
+	 * for reboots. */
+	struct cellvm_console_hold *console_hold;
 	/*
 	 * The devices, nr_devs of them, read during cellvm_vm_create().
 	 * Each gets a slot of the board's map (its size bounds the count);
@@ -130,6 +148,11 @@ struct cellvm_config {
 	unsigned nr_devs;
 	bool zero_copy; /* map images copy-on-write where possible */
 	const char *dump_dtb; /* write the guest's device tree here */
+	/* -1, or an fd the caller makes readable to stop the VM (a pipe a
+	 * signal handler writes to). Never read by cellvm, so a request stays
+	 * pending: a running VM stops with CELLVM_STOP_QUIT, and creating one
+	 * fails with CELLVM_E_STOPPED, whenever it came. */
+	int stop_fd;
 	struct cellvm_log log;
 };
 

@@ -20,6 +20,7 @@ enum cellvm_errcat {
 	CELLVM_E_IMAGE, /* kernel, initrd or DTB unusable or does not fit */
 	CELLVM_E_HOST, /* the host cannot provide it (no KVM, too many vCPUs) */
 	CELLVM_E_IO, /* a host file or device cannot be opened or used */
+	CELLVM_E_STOPPED, /* the caller's stop request (config stop_fd) */
 };
 
 #define CELLVM_ERR_MSG_MAX 256

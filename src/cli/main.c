@@ -33,6 +33,7 @@ struct cli {
 	struct cellvm_dev_cfg *devs;
 	unsigned nr_devs;
 	bool rng;
+	struct cellvm_console_hold hold; /* console input across reboots */
 	bool no_reboot;
 	int boot_timing; /* 0 off, 1 text, 2 json */
 	uint64_t start_ns;
@@ -42,13 +43,66 @@ struct cli {
 	unsigned nr_keep;
 };
 
-/* The running VM, for the stop signals (async-signal-safe path only). */
-static struct cellvm_vm *volatile signal_vm;
+/*
+ * SIGINT, SIGTERM and SIGHUP write a byte to this pipe, whose read end is
+ * the VMs' stop_fd. Nobody reads it, so a request is never lost: whether
+ * it comes before the VM exists, while it is created, while it runs or
+ * between reboots, the next check sees it (status 8).
+ */
+static int stop_pipe[2] = { -1, -1 };
 
 static void on_stop_signal(int sig)
 {
-	if (signal_vm)
-		cellvm_vm_request_stop(signal_vm, CELLVM_STOP_QUIT);
+	int saved = errno;
+	char b = 0;
+
+	if (write(stop_pipe[1], &b, 1) < 0) {
+		/* Full: a request is pending anyway. */
+	}
+	errno = saved;
+}
+
+static int stop_signals_install(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	unsigned i;
+
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/*
+ * A closed standard fd would be reused by the next open() (the event
+ * loop's epoll fd became fd 0 and was added to itself): put /dev/null
+ * there first. Returns whether stdin was open, i.e. is console input.
+ */
+static bool std_fds_fill(void)
+{
+	bool in_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		n = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+	return in_open;
 }
 
 static void usage(FILE *f)
@@ -370,6 +424,7 @@ static int status_of_err(const struct cellvm_err *err)
 	case CELLVM_E_IMAGE: return CLI_IMAGE;
 	case CELLVM_E_HOST: return CLI_HOST;
 	case CELLVM_E_IO: return CLI_IO;
+	case CELLVM_E_STOPPED: return CLI_QUIT;
 	default: return CLI_RUNTIME;
 	}
 }
@@ -431,6 +486,10 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 	int ret;
 
 	ret = cellvm_vm_create(&c->cfg, &vm, &err);
+	if (ret == -ECANCELED && err.cat == CELLVM_E_STOPPED) {
+		*why = CELLVM_STOP_QUIT;
+		return CLI_QUIT; /* as quiet as a stop while running */
+	}
 	if (ret) {
 		print_err(&err, ret);
 		return status_of_err(&err);
@@ -441,9 +500,7 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 		*why = CELLVM_STOP_POWEROFF;
 		return CLI_OK;
 	}
-	signal_vm = vm;
 	ret = cellvm_vm_run(vm, why, &err);
-	signal_vm = NULL;
 	if (c->boot_timing)
 		print_timing(c, vm);
 	cellvm_vm_destroy(vm);
@@ -493,7 +550,8 @@ static int jail_open_image(struct cli *c, struct cellvm_image *img,
 	return 0;
 }
 
-static int jail_open_dev(struct cli *c, struct cellvm_dev_cfg *d)
+/* Open a disk or attach a TAP for every VM of this run (see main). */
+static int open_dev(struct cli *c, struct cellvm_dev_cfg *d)
 {
 	struct cellvm_err err = { 0 };
 	int fd;
@@ -535,9 +593,13 @@ static int jail_setup(struct cli *c)
 		.ndevs = c->nr_devs + 1,
 	};
 	const char *step;
-	unsigned i;
 	int ret;
 
+	/* The stop pipe: signals must still reach the VMs in the jail. */
+	if (keep_fd(c, stop_pipe[0]) < 0 || keep_fd(c, stop_pipe[1]) < 0) {
+		fprintf(stderr, "cellvm: --jail: %s\n", strerror(errno));
+		return CLI_HOST;
+	}
 	c->cfg.hv_fd = keep_fd(c, open("/dev/kvm", O_RDWR | O_CLOEXEC));
 	if (c->cfg.hv_fd < 0) {
 		fprintf(stderr, "cellvm: cannot open /dev/kvm: %s\n",
@@ -549,8 +611,6 @@ static int jail_setup(struct cli *c)
 		ret = jail_open_image(c, &c->cfg.initrd, "initrd");
 	if (!ret)
 		ret = jail_open_image(c, &c->cfg.dtb, "DTB");
-	for (i = 0; !ret && i < c->nr_devs; i++)
-		ret = jail_open_dev(c, &c->devs[i]);
 	if (ret)
 		return ret;
 	ret = jail_enter(&c->jail, c->keep, c->nr_keep, &need, &step);
@@ -568,24 +628,42 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	enum cellvm_stop why;
+	bool in_open;
+	unsigned i;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
 	c.start_ns = mono_ns();
+	in_open = std_fds_fill();
+	/* First of all: a stop signal must never find the default action. */
+	ret = stop_signals_install();
+	if (ret) {
+		fprintf(stderr, "cellvm: stop signals: %s\n", strerror(-ret));
+		return CLI_RUNTIME;
+	}
 	cellvm_config_init(&c.cfg);
 	c.cfg.hv = &cellvm_hv_kvm_ops;
-	c.cfg.console_in = STDIN_FILENO;
+	/* A closed stdin: the guest runs without console input. */
+	c.cfg.console_in = in_open ? STDIN_FILENO : -1;
 	c.cfg.console_out = STDOUT_FILENO;
+	c.cfg.stop_fd = stop_pipe[0];
+	c.cfg.console_hold = &c.hold;
 	ret = parse_args(&c, argc, argv);
 	if (ret)
 		return ret;
 	ret = use_embedded(&c);
 	if (ret)
 		return ret;
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_stop_signal);
-	signal(SIGTERM, on_stop_signal);
-	signal(SIGHUP, on_stop_signal);
+	/*
+	 * Disks and TAPs are opened once, for every VM of this run: a guest
+	 * reboot finds the same TAP with its host-side configuration, and a
+	 * disk's lock (taken on this open file) is held from boot to boot.
+	 */
+	for (i = 0; !c.cfg.dump_dtb && i < c.nr_devs; i++) {
+		ret = open_dev(&c, &c.devs[i]);
+		if (ret)
+			return ret;
+	}
 	if (c.jail.on) {
 		ret = jail_setup(&c);
 		if (ret)

@@ -11,11 +11,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/console.h"
@@ -23,18 +24,22 @@
 #include "core/thread.h"
 #include "core/vm.h"
 
-#define CONSOLE_BUF 4096
+#define CONSOLE_BUF CELLVM_CONSOLE_HOLD_MAX
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
+#define CONSOLE_STALL_MS 1000 /* longest wait for a full output */
+#define CONSOLE_STALL_SLICE_MS 100
 
 struct cellvm_console {
 	struct cellvm_vm *vm;
 	int in_fd;
 	int out_fd;
+	int user_in_fd; /* the caller's input fd, -1 for none */
+	int in_flags; /* its file status flags before us, -1: untouched */
+	int out_flags; /* the same for the output fd */
+	atomic_bool out_stalled; /* output full for a while: dropping */
 	int readyfd; /* eventfd: the device has room again */
-	int pump[2]; /* socketpair fed from a regular-file input */
-	int file_fd; /* the regular file, read by the pump thread */
-	pthread_t pump_thread;
-	bool pump_started;
+	bool in_file; /* a regular file: read when there is room, not polled */
+	bool hold_loaded; /* took the caller's held input: give it back */
 	bool in_watched;
 	bool in_eof;
 	bool escape;
@@ -44,6 +49,33 @@ struct cellvm_console {
 	size_t len;
 };
 
+/*
+ * Wait until the output takes bytes again: at most CONSOLE_STALL_MS, in
+ * slices so that a stop request (or a vCPU kick, which interrupts poll)
+ * is seen at once. Returns whether the output is writable.
+ */
+static bool console_wait_out(struct cellvm_console *c)
+{
+	unsigned waited;
+
+	for (waited = 0; waited < CONSOLE_STALL_MS;
+	     waited += CONSOLE_STALL_SLICE_MS) {
+		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+
+		if (atomic_load(&c->vm->stop) != CELLVM_STOP_NONE)
+			return false;
+		if (poll(&p, 1, CONSOLE_STALL_SLICE_MS) > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Output never blocks the calling vCPU or device worker for long: the fd
+ * is non-blocking, a full output is waited on for at most a second, and
+ * after that (nobody reads it) output is dropped, without waiting, until
+ * the reader takes bytes again.
+ */
 void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
 			  size_t len)
 {
@@ -55,8 +87,20 @@ void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!atomic_load(&c->out_stalled) &&
+			    console_wait_out(c))
+				continue;
+			if (!atomic_exchange(&c->out_stalled, true))
+				cellvm_log(&c->vm->log, CELLVM_LOG_WARN,
+					   "console",
+					   "output blocked for %u ms: dropping guest output until it is read",
+					   CONSOLE_STALL_MS);
+			return;
+		}
 		if (n <= 0)
 			return; /* output gone: the guest keeps running */
+		atomic_store(&c->out_stalled, false);
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -90,7 +134,7 @@ static void console_update_watch(struct cellvm_console *c)
 {
 	bool want = !c->in_eof && c->len < CONSOLE_BUF - 1;
 
-	if (want == c->in_watched || c->in_fd < 0)
+	if (want == c->in_watched || c->in_fd < 0 || c->in_file)
 		return;
 	cellvm_evloop_mod(c->vm->loop, c->in_fd, want ? EPOLLIN : 0);
 	c->in_watched = want;
@@ -143,7 +187,8 @@ static void console_input(void *opaque, uint32_t events)
 	if (n <= 0) {
 		/* End of input (a pipe closed): the guest keeps running. */
 		c->in_eof = true;
-		cellvm_evloop_del(c->vm->loop, c->in_fd);
+		if (!c->in_file)
+			cellvm_evloop_del(c->vm->loop, c->in_fd);
 		c->in_watched = false;
 		return;
 	}
@@ -154,6 +199,12 @@ static void console_input(void *opaque, uint32_t events)
 	console_update_watch(c);
 }
 
+/*
+ * The device took bytes (or the console just started): offer it more. A
+ * regular file (epoll refuses those) is read here, only as far as there
+ * is room: what the guest has not taken stays in the file, so nothing is
+ * lost if the VM goes away (a guest reboot).
+ */
 static void console_ready(void *opaque, uint32_t events)
 {
 	struct cellvm_console *c = opaque;
@@ -162,48 +213,19 @@ static void console_ready(void *opaque, uint32_t events)
 	if (read(c->readyfd, &cnt, sizeof(cnt)) < 0)
 		return;
 	console_push(c);
-	console_update_watch(c);
-}
+	if (c->in_file && !c->in_eof) {
+		size_t room;
 
-/*
- * A regular file cannot be polled (epoll refuses it), so a thread copies
- * it into a socket whose other end the loop polls like any pipe.
- */
-static void *console_pump(void *opaque)
-{
-	struct cellvm_console *c = opaque;
-	uint8_t buf[4096];
-	ssize_t n;
-
-	while ((n = read(c->file_fd, buf, sizeof(buf))) > 0) {
-		ssize_t off = 0;
-
-		while (off < n) {
-			ssize_t w = send(c->pump[1], buf + off, (size_t)(n - off),
-					 MSG_NOSIGNAL);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				goto out;
-			off += w;
-		}
+		console_input(c, EPOLLIN);
+		/* A device may take all it was offered and so never ask for
+		 * more: come back while there is room to read into. */
+		pthread_mutex_lock(&c->lock);
+		room = CONSOLE_BUF - c->len;
+		pthread_mutex_unlock(&c->lock);
+		if (!c->in_eof && room / 2 > 0)
+			cellvm_console_rx_ready(c);
 	}
-out:
-	shutdown(c->pump[1], SHUT_WR);
-	return NULL;
-}
-
-static int console_start_pump(struct cellvm_console *c, int file_fd)
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->pump) < 0)
-		return -errno;
-	c->file_fd = file_fd;
-	if (cellvm_thread_start(&c->pump_thread, console_pump, c))
-		return -EAGAIN;
-	c->pump_started = true;
-	c->in_fd = c->pump[0];
-	return 0;
+	console_update_watch(c);
 }
 
 int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
@@ -218,7 +240,13 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 	c->vm = vm;
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
-	c->pump[0] = c->pump[1] = -1;
+	c->user_in_fd = -1;
+	c->in_flags = -1;
+	/* Non-blocking output too (see cellvm_console_write); the flags go
+	 * back in console_destroy(). */
+	c->out_flags = out_fd >= 0 ? fcntl(out_fd, F_GETFL) : -1;
+	if (c->out_flags >= 0)
+		fcntl(out_fd, F_SETFL, c->out_flags | O_NONBLOCK);
 	pthread_mutex_init(&c->lock, NULL);
 	c->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->readyfd < 0) {
@@ -230,21 +258,34 @@ int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 	if (ret)
 		goto fail;
 	if (in_fd >= 0) {
-		/* Non-blocking reads: the loop must never stall on input. */
-		fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+		/* Non-blocking reads: the loop must never stall on input. The
+		 * flag belongs to a file description the caller (a shell)
+		 * shares: put it back in console_destroy(). */
+		c->user_in_fd = in_fd;
+		c->in_flags = fcntl(in_fd, F_GETFL);
+		if (c->in_flags >= 0)
+			fcntl(in_fd, F_SETFL, c->in_flags | O_NONBLOCK);
 		ret = cellvm_evloop_add(vm->loop, in_fd, EPOLLIN,
 					console_input, c);
 		if (ret == -EPERM) {
-			ret = console_start_pump(c, in_fd);
-			if (ret == 0)
-				ret = cellvm_evloop_add(vm->loop, c->in_fd,
-							EPOLLIN, console_input,
-							c);
+			c->in_file = true; /* see console_ready() */
+			ret = 0;
 		}
 		if (ret)
 			goto fail;
-		c->in_watched = true;
+		c->in_watched = !c->in_file;
 	}
+	/* Input a previous VM read but its guest never took comes first. */
+	if (vm->cfg.console_hold) {
+		const struct cellvm_console_hold *h = vm->cfg.console_hold;
+
+		c->len = h->len < CONSOLE_BUF ? h->len : CONSOLE_BUF;
+		memcpy(c->buf, h->buf, c->len);
+		c->escape = h->escape;
+		c->hold_loaded = true;
+	}
+	/* A first round on the loop: offer held bytes, read a file. */
+	cellvm_console_rx_ready(c);
 	*out = c;
 	return 0;
 fail:
@@ -265,20 +306,29 @@ void console_destroy(struct cellvm_console *c)
 {
 	if (!c)
 		return;
-	if (c->in_fd >= 0 && !c->in_eof)
+	if (c->in_fd >= 0 && !c->in_eof && !c->in_file)
 		cellvm_evloop_del(c->vm->loop, c->in_fd);
-	if (c->pump[0] >= 0) {
-		/* Closing our end makes the pump's send fail: it exits. */
-		shutdown(c->pump[0], SHUT_RDWR);
-		if (c->pump_started)
-			pthread_join(c->pump_thread, NULL);
-		close(c->pump[0]);
-		close(c->pump[1]);
+	/* Hand what the guest did not take to the caller, for the next VM. */
+	if (c->hold_loaded) {
+		struct cellvm_console_hold *h = c->vm->cfg.console_hold;
+
+		pthread_mutex_lock(&c->lock);
+		memcpy(h->buf, c->buf, c->len);
+		h->len = c->len;
+		h->escape = c->escape;
+		pthread_mutex_unlock(&c->lock);
 	}
 	if (c->readyfd >= 0) {
 		cellvm_evloop_del(c->vm->loop, c->readyfd);
 		close(c->readyfd);
 	}
+	/* In reverse order of console_create(): in and out may share one
+	 * file description (a terminal), and in's saved flags then include
+	 * the O_NONBLOCK set for out. */
+	if (c->in_flags >= 0)
+		fcntl(c->user_in_fd, F_SETFL, c->in_flags);
+	if (c->out_flags >= 0)
+		fcntl(c->out_fd, F_SETFL, c->out_flags);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

@@ -14,6 +14,7 @@
 #ifndef CELLVM_CORE_CONSOLE_H
 #define CELLVM_CORE_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "cellvm/err.h"

@@ -27,10 +27,12 @@ int loader_open(const struct cellvm_image *img, const char *what,
 		return 0;
 	}
 	li->path = img->path ? img->path : "(fd)";
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (a signal
+	 * could not end that wait); only regular files are accepted. */
 	if (img->has_fd)
 		li->fd = fcntl(img->fd, F_DUPFD_CLOEXEC, 0);
 	else
-		li->fd = open(li->path, O_RDONLY | O_CLOEXEC);
+		li->fd = open(li->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (li->fd < 0)
 		return cellvm_err_set(err, CELLVM_E_IMAGE, errno,
 				      "%s %s: %s", what, li->path,
@@ -49,6 +51,7 @@ int loader_open(const struct cellvm_image *img, const char *what,
 				      "%s %s: not a regular file", what,
 				      li->path);
 	}
+	fcntl(li->fd, F_SETFL, fcntl(li->fd, F_GETFL) & ~O_NONBLOCK);
 	li->size = (uint64_t)st.st_size;
 	/* A whole file starts at offset 0, which is page-aligned. */
 	li->file_offset = 0;

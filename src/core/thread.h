@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Threads cellvm starts (vCPUs, device workers, the console pump). */
+/* Threads cellvm starts (vCPUs, device workers). */
 #ifndef CELLVM_CORE_THREAD_H
 #define CELLVM_CORE_THREAD_H
 

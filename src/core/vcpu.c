@@ -16,8 +16,10 @@
 
 #include "core/vm.h"
 
-/* After this many consecutive unanswerable exits the guest is making no
- * progress at all (the abort itself cannot be delivered): give up. */
+/* After this many consecutive exits whose abort could not even be
+ * delivered the guest can make no progress at all: give up. A delivered
+ * abort is progress (the guest's handler runs: a Linux guest kills the
+ * process that did it), however many follow. */
 #define VCPU_MAX_FAILURES 1000
 
 void vcpu_dump_regs(struct cellvm_vcpu *v, enum cellvm_log_level lvl)
@@ -72,20 +74,22 @@ static enum vcpu_action vcpu_bus_error(struct cellvm_vcpu *v, uint64_t addr,
 				   ": injecting external abort",
 				   v->index, what, addr))
 		vcpu_dump_regs(v, CELLVM_LOG_WARN);
-	if (++v->failures > VCPU_MAX_FAILURES) {
+	if (vm->hv_ops->inject_abort(v->hv, addr) == 0) {
+		v->failures = 0;
+		return VCPU_CONTINUE;
+	}
+	cellvm_log_ratelimited(&vm->log, &v->rl, CELLVM_LOG_WARN, "vcpu",
+			       "cpu%u: cannot inject abort", v->index);
+	if (++v->failures >= VCPU_MAX_FAILURES) {
 		struct cellvm_err err = { 0 };
 
 		cellvm_err_set(&err, CELLVM_E_INTERNAL, EFAULT,
-			       "cpu%u: guest made no progress after %u aborts (last: %s at 0x%" PRIx64
+			       "cpu%u: guest made no progress: %u aborts in a row could not be delivered (last: %s at 0x%" PRIx64
 			       ")",
 			       v->index, VCPU_MAX_FAILURES, what, addr);
 		vm_fail(vm, &err);
 		return VCPU_STOP;
 	}
-	if (vm->hv_ops->inject_abort(v->hv, addr))
-		cellvm_log_ratelimited(&vm->log, &v->rl, CELLVM_LOG_WARN,
-				       "vcpu", "cpu%u: cannot inject abort",
-				       v->index);
 	return VCPU_CONTINUE;
 }
 

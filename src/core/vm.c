@@ -9,11 +9,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <time.h>
 
+#include "core/evloop.h"
 #include "core/thread.h"
 #include "core/vm.h"
 
@@ -32,6 +36,7 @@ void cellvm_config_init(struct cellvm_config *cfg)
 	cfg->console_in = -1;
 	cfg->console_out = -1;
 	cfg->hv_fd = -1;
+	cfg->stop_fd = -1;
 	cfg->zero_copy = true;
 	cfg->log.level = CELLVM_LOG_WARN;
 }
@@ -93,6 +98,32 @@ vm_board(const struct cellvm_config *cfg)
 	return cfg->board ? cfg->board : cfg->hv->board;
 }
 
+/* Has the caller asked to stop (its stop_fd readable)? */
+static bool vm_stop_pending(const struct cellvm_config *cfg)
+{
+	struct pollfd p = { .fd = cfg->stop_fd, .events = POLLIN };
+
+	return cfg->stop_fd >= 0 && poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLIN | POLLHUP));
+}
+
+/* A stop request outranks whatever error it caused (an interrupted call). */
+static int vm_create_stopped(struct cellvm_err *err)
+{
+	if (err) {
+		err->cat = CELLVM_E_STOPPED;
+		err->field = NULL;
+		snprintf(err->msg, sizeof(err->msg),
+			 "stopped by request while starting");
+	}
+	return -ECANCELED;
+}
+
+static void vm_on_stop_fd(void *opaque, uint32_t events)
+{
+	cellvm_vm_request_stop(opaque, CELLVM_STOP_QUIT);
+}
+
 static int vm_check_config(const struct cellvm_config *cfg,
 			   struct cellvm_err *err)
 {
@@ -112,6 +143,14 @@ static int vm_check_config(const struct cellvm_config *cfg,
 					    EINVAL,
 					    "%" PRIu64 " bytes of RAM: must be a non-zero multiple of 4 KiB",
 					    cfg->mem_size);
+	/* Checked before any size arithmetic, which could otherwise wrap. */
+	if (vm_board(cfg)->ram_max && cfg->mem_size > vm_board(cfg)->ram_max)
+		return cellvm_err_set_field(err, "mem_size", CELLVM_E_USAGE,
+					    EINVAL,
+					    "%" PRIu64 " bytes of RAM: more than the %s board's limit of %" PRIu64 " bytes (%" PRIu64 " GiB)",
+					    cfg->mem_size, vm_board(cfg)->name,
+					    vm_board(cfg)->ram_max,
+					    vm_board(cfg)->ram_max >> 30);
 	return 0;
 }
 
@@ -202,15 +241,46 @@ static int vm_create_vcpus(struct cellvm_vm *vm, struct cellvm_err *err)
 	return 0;
 }
 
+/* The creation stages, in order; a stop request is honoured between any
+ * two of them. */
+static int vm_create_stage(struct cellvm_vm *vm, unsigned stage,
+			   struct cellvm_err *err)
+{
+	switch (stage) {
+	case 0:
+		return vm->hv_ops->vm_create(vm->cfg.hv_fd, &vm->hv, err);
+	case 1:
+		return vm_alloc_ram(vm, err);
+	case 2:
+		return vm_create_vcpus(vm, err);
+	case 3:
+		return console_create(vm, vm->cfg.console_in,
+				      vm->cfg.console_out, &vm->console, err);
+	case 4:
+		return vm->board->setup(vm, err);
+	case 5:
+		vm_mark(vm, CELLVM_MARK_VM_CREATED);
+		return vm->board->load(vm, err);
+	case 6:
+		vm_mark(vm, CELLVM_MARK_IMAGES_LOADED);
+		return vm->board->vcpu_boot(vm, &vm->vcpu[0], err);
+	default:
+		return 1; /* done */
+	}
+}
+
 int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 		     struct cellvm_err *err)
 {
 	struct cellvm_vm *vm;
+	unsigned stage;
 	int ret;
 
 	ret = vm_check_config(cfg, err);
 	if (ret)
 		return ret;
+	if (vm_stop_pending(cfg))
+		return vm_create_stopped(err);
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
@@ -223,35 +293,25 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 	atomic_init(&vm->stop, CELLVM_STOP_NONE);
 
 	ret = evloop_create(&vm->loop, err);
-	if (ret)
-		goto fail;
-	ret = vm->hv_ops->vm_create(cfg->hv_fd, &vm->hv, err);
-	if (ret)
-		goto fail;
-	ret = vm_alloc_ram(vm, err);
-	if (ret)
-		goto fail;
-	ret = vm_create_vcpus(vm, err);
-	if (ret)
-		goto fail;
-	ret = console_create(vm, cfg->console_in, cfg->console_out,
-			     &vm->console, err);
-	if (ret)
-		goto fail;
-	ret = vm->board->setup(vm, err);
-	if (ret)
-		goto fail;
-	vm_mark(vm, CELLVM_MARK_VM_CREATED);
-	ret = vm->board->load(vm, err);
-	if (ret)
-		goto fail;
-	vm_mark(vm, CELLVM_MARK_IMAGES_LOADED);
-	ret = vm->board->vcpu_boot(vm, &vm->vcpu[0], err);
-	if (ret)
-		goto fail;
-	*out = vm;
-	return 0;
-fail:
+	if (ret == 0 && cfg->stop_fd >= 0) {
+		ret = cellvm_evloop_add(vm->loop, cfg->stop_fd, EPOLLIN,
+					vm_on_stop_fd, vm);
+		if (ret)
+			cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				       "stop request fd %d: %s", cfg->stop_fd,
+				       strerror(-ret));
+	}
+	for (stage = 0; ret == 0; stage++) {
+		ret = vm_create_stage(vm, stage, err);
+		if (ret == 1) {
+			*out = vm;
+			return 0;
+		}
+		if (vm_stop_pending(cfg))
+			ret = vm_create_stopped(err);
+	}
+	if (vm_stop_pending(cfg))
+		ret = vm_create_stopped(err);
 	cellvm_vm_destroy(vm);
 	return ret;
 }

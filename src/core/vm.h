@@ -49,6 +49,7 @@ struct cellvm_reg_desc {
 struct cellvm_board_ops {
 	const char *name;
 	uint64_t ram_base; /* guest-physical start of RAM */
+	uint64_t ram_max; /* the most RAM its address map holds; 0: no limit */
 	int (*setup)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*load)(struct cellvm_vm *vm, struct cellvm_err *err);
 	int (*vcpu_boot)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
@@ -75,7 +76,7 @@ struct cellvm_vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct cellvm_exit exit;
-	unsigned failures; /* consecutive exits answered with an abort */
+	unsigned failures; /* consecutive aborts that could not be injected */
 	struct cellvm_ratelimit rl;
 };
 

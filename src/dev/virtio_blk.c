@@ -396,17 +396,40 @@ static void blk_set_id(struct virtio_blk *b, const char *path)
 	memcpy(b->id, name, strnlen(name, sizeof(b->id)));
 }
 
+/*
+ * Lock the image as QEMU does, with an open-file-description lock (owned
+ * by this fd, released when it closes, so a reboot's new VM can take it
+ * again): exclusive for read-write, shared for read-only. Returns -EAGAIN
+ * if someone else holds a conflicting lock; a file system without locks
+ * is used unlocked.
+ */
+static int blk_lock(int fd, bool readonly)
+{
+	struct flock fl = {
+		.l_type = readonly ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0,
+		.l_len = 0, /* the whole file */
+	};
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? -EAGAIN : 0;
+}
+
 static int blk_open(struct virtio_blk *b, const struct virtio_blk_params *p,
 		    struct cellvm_err *err)
 {
 	struct stat st;
 	off_t size;
+	int ret;
 
+	/* O_NONBLOCK: a FIFO must be refused, not waited on for a writer. */
 	if (p->has_fd)
 		b->fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
 	else
-		b->fd = open(p->path,
-			     (p->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		b->fd = open(p->path, (p->readonly ? O_RDONLY : O_RDWR) |
+					      O_CLOEXEC | O_NONBLOCK);
 	if (b->fd < 0)
 		return cellvm_err_set(err, CELLVM_E_IO, errno, "disk %s: %s",
 				      p->path, strerror(errno));
@@ -415,7 +438,13 @@ static int blk_open(struct virtio_blk *b, const struct virtio_blk_params *p,
 				      p->path, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return cellvm_err_set(err, CELLVM_E_IO, EINVAL,
-				      "disk %s: not a file or block device",
+				      "disk %s: not a regular file or block device",
+				      p->path);
+	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) & ~O_NONBLOCK);
+	ret = blk_lock(b->fd, p->readonly);
+	if (ret == -EAGAIN)
+		return cellvm_err_set(err, CELLVM_E_IO, EAGAIN,
+				      "disk %s: in use by another process (a read-write disk is locked exclusively, read-only ones shared)",
 				      p->path);
 	size = lseek(b->fd, 0, SEEK_END);
 	if (size < 0)

@@ -73,7 +73,11 @@ int kvm_vm_create(int dev_fd, struct cellvm_hv **out, struct cellvm_err *err)
 				     "/dev/kvm: unsupported KVM API version");
 		goto fail;
 	}
-	hv->vm_fd = ioctl(hv->kvm_fd, KVM_CREATE_VM, 0);
+	/* A signal can interrupt the VM's creation (-EINTR, not restarted):
+	 * try again; a stop request is the caller's to notice. */
+	do
+		hv->vm_fd = ioctl(hv->kvm_fd, KVM_CREATE_VM, 0);
+	while (hv->vm_fd < 0 && errno == EINTR);
 	if (hv->vm_fd < 0) {
 		ret = cellvm_err_set(err, CELLVM_E_HOST, errno,
 				     "KVM_CREATE_VM: %s (is this an arm64 KVM host?)",

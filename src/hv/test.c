@@ -29,6 +29,7 @@ struct cellvm_hv {
 	unsigned irqchip_mask;
 	enum cellvm_hv_irqchip_type irqchip;
 	bool irqchip_created;
+	bool abort_fails;
 	unsigned nr_slots;
 };
 
@@ -193,6 +194,8 @@ static int test_set_vcpu_irq(struct cellvm_hv_vcpu *v, bool level)
 
 static int test_inject_abort(struct cellvm_hv_vcpu *v, uint64_t addr)
 {
+	if (v->hv->abort_fails)
+		return -EINVAL;
 	if (v->log.nr_aborts < CELLVM_HV_TEST_MAX_STEPS)
 		v->log.abort_addr[v->log.nr_aborts++] = addr;
 	return 0;
@@ -276,4 +279,9 @@ void cellvm_hv_test_set_irqchips(struct cellvm_hv *hv, unsigned mask)
 enum cellvm_hv_irqchip_type cellvm_hv_test_irqchip(struct cellvm_hv *hv)
 {
 	return hv->irqchip;
+}
+
+void cellvm_hv_test_set_abort_fails(struct cellvm_hv *hv, bool fails)
+{
+	hv->abort_fails = fails;
 }

@@ -14,7 +14,7 @@
 
 extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 
-#define CELLVM_HV_TEST_MAX_VCPUS 8
+#define CELLVM_HV_TEST_MAX_VCPUS 128
 #define CELLVM_HV_TEST_MAX_STEPS 64
 #define CELLVM_HV_TEST_MAX_LINES 128
 /* Register ids the fake keeps (arch ids below this; arm64: all of them). */
@@ -56,6 +56,9 @@ void cellvm_hv_test_set_max_vcpus(struct cellvm_hv *hv, int max);
 
 /* The in-kernel irqchip types the fake accepts (bitmask of 1 << type). */
 void cellvm_hv_test_set_irqchips(struct cellvm_hv *hv, unsigned mask);
+
+/* Make inject_abort fail (an abort the hypervisor cannot deliver). */
+void cellvm_hv_test_set_abort_fails(struct cellvm_hv *hv, bool fails);
 
 /* Which irqchip type was created (NONE if none). */
 enum cellvm_hv_irqchip_type cellvm_hv_test_irqchip(struct cellvm_hv *hv);

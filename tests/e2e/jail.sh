@@ -46,18 +46,20 @@ jailed_checks() {
 	check "$tag: cannot signal a root process" \
 		grep -q '^cellvm: jail-probe: kill 1: Operation not permitted$' "$W/err"
 	# Every fd: stdio, /dev/kvm, the binary (embedded images), the disks, the
-	# TAP, or an anonymous inode of the VM (KVM, eventfd, epoll).
+	# TAP, the stop-signal pipe, or an anonymous inode of the VM (KVM,
+	# eventfd, epoll).
 	fds() { for f in /proc/$P/fd/*; do readlink "$f"; done; }
 	fds >"$D/fds"
-	bad=$(grep -vE "^($W/(in|out|err)|/dev/kvm|$BIN|$D/(data|rw)\.img|/dev/net/tun|anon_inode:.*)\$" "$D/fds")
+	bad=$(grep -vE "^($W/(in|out|err)|/dev/kvm|$BIN|$D/(data|rw)\.img|/dev/net/tun|pipe:.*|anon_inode:.*)\$" "$D/fds")
 	check "$tag: only the fds it should have${bad:+ (also: $bad)}" [ -z "$bad" ]
 	check "$tag: /dev/kvm, the binary, disks and the TAP are open" sh -c \
 		"grep -qx /dev/kvm $D/fds && grep -qx '$BIN' $D/fds && grep -qx $D/data.img $D/fds && grep -qx /dev/net/tun $D/fds"
-	# Kept fds: stdio, kvm, kernel, initrd, 2 disks, the TAP = 9; 1 vCPU, 4
-	# devices + a console: 9 + 32 + 4 + 8 * 5 (src/cli/jail.h).
+	# Kept fds: stdio, the stop pipe (2), kvm, kernel, initrd, 2 disks, the
+	# TAP = 11; 1 vCPU, 4 devices + a console: 11 + 32 + 4 + 8 * 5
+	# (src/cli/jail.h).
 	L=/proc/$P/limits
-	check "$tag: RLIMIT_NOFILE is what is open + the margin (85)" \
-		grep -qE '^Max open files +85 +85 ' $L
+	check "$tag: RLIMIT_NOFILE is what is open + the margin (87)" \
+		grep -qE '^Max open files +87 +87 ' $L
 	check "$tag: RLIMIT_NPROC is its threads + 8 (15)" \
 		grep -qE '^Max processes +15 +15 ' $L
 	check "$tag: RLIMIT_CORE is 0" grep -qE '^Max core file size +0 +0 ' $L

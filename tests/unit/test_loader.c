@@ -413,6 +413,30 @@ static void test_directory_is_an_error(void **state)
 	assert_int_equal(li.fd, -1);
 }
 
+/* A FIFO is refused at once, never waited on for a writer (issue 11
+ * row 4: open() blocked, deaf to signals). The alarm fails a hang. */
+static void test_fifo_is_refused(void **state)
+{
+	char path[64] = "/tmp/cellvm-test-fifo-XXXXXX";
+	struct cellvm_image img = { .file_offset = -1 };
+	struct cellvm_err err = { 0 };
+	struct loader_image li;
+
+	assert_non_null(mkdtemp(path));
+	strcat(path, "/f");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	img.path = path;
+	alarm(10);
+	assert_int_equal(loader_open(&img, "initrd", &li, &err), -EINVAL);
+	alarm(0);
+	assert_int_equal(err.cat, CELLVM_E_IMAGE);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(li.fd, -1);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +454,7 @@ int main(void)
 		T(test_preopened_fd),
 		T(test_unstatable_file_is_an_error),
 		T(test_directory_is_an_error),
+		T(test_fifo_is_refused),
 #undef T
 	};
 

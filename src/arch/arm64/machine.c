@@ -6,11 +6,13 @@
  * Documentation/arch/arm64/booting.rst.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/arm64/arm64.h"
 #include "arch/arm64/emulate.h"
@@ -150,6 +152,14 @@ static int setup_irqchip(struct cellvm_vm *vm, struct cellvm_err *err)
 		if (ret != -ENODEV)
 			return ret;
 	}
+	/* The user never asked for the GICv2 model: if it cannot serve
+	 * either, no interrupt controller can (a host limit, not usage). */
+	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO &&
+	    vm->ncpus > GICV2_MAX_CPUS)
+		return cellvm_err_set_field(err, "ncpus", CELLVM_E_HOST, ENODEV,
+					    "no usable interrupt controller for %u vCPUs (the in-kernel GICv3 takes at most %d, GICv2 at most %d)",
+					    vm->ncpus, CELLVM_GIC_REDIST_MAX_CPUS,
+					    GICV2_MAX_CPUS);
 	if (vm->cfg.irqchip == CELLVM_IRQCHIP_AUTO)
 		return setup_user_gic(vm, err);
 	return cellvm_err_set_field(err, "irqchip", CELLVM_E_HOST, ENODEV,
@@ -293,11 +303,20 @@ static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
 		ret = loader_open(&vm->cfg.initrd, "initrd", &im->initrd, err);
 		if (ret)
 			return ret;
+		if (!im->initrd.size)
+			return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
+					      "initrd %s: empty file",
+					      im->initrd.path);
 	}
 	if (vm->cfg.dtb.path || vm->cfg.dtb.has_fd) {
 		ret = loader_open(&vm->cfg.dtb, "DTB", &im->dtb, err);
 		if (ret)
 			return ret;
+		/* Empty must not mean "generate one": the user asked for
+		 * this tree. */
+		if (!im->dtb.size)
+			return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
+					      "DTB %s: empty file", im->dtb.path);
 		if (im->dtb.size > ARM64_DTB_MAX_SIZE)
 			return cellvm_err_set(err, CELLVM_E_IMAGE, EFBIG,
 					      "DTB %s: %" PRIu64 " bytes, larger than the 2 MiB the boot protocol allows",
@@ -376,19 +395,36 @@ static int dump_dtb(struct cellvm_vm *vm, struct cellvm_err *err)
 	const void *fdt = cellvm_mem_ptr(&vm->mem, m->layout.dtb_addr,
 					 m->layout.dtb_max);
 	size_t len = fdt ? fdt_totalsize(fdt) : 0;
-	FILE *f;
-	int ok;
+	size_t done = 0;
+	int fd, ok;
 
 	if (!fdt || len > m->layout.dtb_max)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, EINVAL,
 				      "no device tree to dump");
-	f = fopen(vm->cfg.dump_dtb, "wbe");
-	if (!f)
+	/* O_NONBLOCK: a FIFO nobody reads is refused (ENXIO), not waited on;
+	 * a pipe with a reader (/dev/stdout into dtc) is fine. */
+	fd = open(vm->cfg.dump_dtb,
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
+	if (fd < 0 && errno == ENXIO)
+		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, ENXIO,
+					    "device tree file %s: not a regular file (a FIFO nobody reads)",
+					    vm->cfg.dump_dtb);
+	if (fd < 0)
 		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, errno,
 					    "device tree file %s: %s",
 					    vm->cfg.dump_dtb, strerror(errno));
-	ok = fwrite(fdt, 1, len, f) == len;
-	ok = (fclose(f) == 0) && ok;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	while (done < len) {
+		ssize_t n = write(fd, (const uint8_t *)fdt + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	ok = done == len;
+	ok = (close(fd) == 0) && ok;
 	if (!ok)
 		return cellvm_err_set_field(err, "dump_dtb", CELLVM_E_IO, EIO,
 					    "device tree file %s: write failed",
@@ -596,6 +632,9 @@ static const struct cellvm_reg_desc arm64_regs[] = {
 const struct cellvm_board_ops cellvm_board_arm64_virt = {
 	.name = "arm64-virt",
 	.ram_base = CELLVM_RAM_BASE,
+	/* Guest-physical addresses have 40 bits (the KVM default IPA size,
+	 * api.rst KVM_CREATE_VM): RAM from 1 GiB up to 1 TiB. */
+	.ram_max = CELLVM_RAM_MAX_SIZE,
 	.setup = arm64_setup,
 	.load = arm64_load,
 	.vcpu_boot = arm64_vcpu_boot,
