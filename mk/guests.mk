@@ -13,7 +13,7 @@ GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
 GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
-	mmio-bench scribble isv soak $(foreach s,$(PADDED_SIZES),padded-$(s)M))
+	mmio-bench scribble isv soak hostile $(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
 define guest_link
@@ -47,3 +47,7 @@ e2e-gic3 e2e-gic2: build/guests/isv
 # The soak part (in E2E_PARTS, GICv3 only) boots the rebooting guest.
 E2E_FILES += --file build/guests/soak:/tmp/guest-soak
 e2e-gic3 e2e-gic2: build/guests/soak
+
+# The hostile part (in E2E_PARTS, both host GICs) boots the attacking guest.
+E2E_FILES += --file build/guests/hostile:/tmp/guest-hostile
+e2e-gic3 e2e-gic2: build/guests/hostile
