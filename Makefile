@@ -122,9 +122,14 @@ build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_TLIB) build/fuzz/libcellvm.a
 	@echo "  LD      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm.a -lfdt -lpthread -o $@
 
-.PHONY: fuzz
+.PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BINS)
 	@tools/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+# Hours of fuzzing: each target for FUZZ_SECONDS, an hour unless given, its
+# finds merged back into fuzz/corpus/ (docs/fuzzing.md); commit the corpus.
+FUZZ_LONG_SECONDS := $(if $(filter file,$(origin FUZZ_SECONDS)),3600,$(FUZZ_SECONDS))
+fuzz-long: $(FUZZ_BINS)
+	@tools/run-fuzz --long $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
 
 # ---- dependencies ---------------------------------------------------------
 # Host packages by group (tools/install-deps; nothing happens, and no root
