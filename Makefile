@@ -304,6 +304,7 @@ help:
 	@echo '  run              boot the default guest (CELLVM_ARGS="--cpus 2 ...")'
 	@echo '  unit             cmocka unit tests, ASan+UBSan'
 	@echo '  fuzz             each libFuzzer target for FUZZ_SECONDS (20) s'
+	@echo '  fuzz-long        each for FUZZ_SECONDS (3600) s, finds merged into fuzz/corpus'
 	@echo '  e2e              end-to-end suite in the arm64 host: e2e-gic3, e2e-gic2'
 	@echo '                   (one part: make e2e-gic3 E2E_PARTS_GIC3=virtio)'
 	@echo '  test             the whole suite: check-headers check-layers check-e2e-parts'
