@@ -122,9 +122,14 @@ build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_TLIB) build/fuzz/libcellvm.a
 	@echo "  LD      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm.a -lfdt -lpthread -o $@
 
-.PHONY: fuzz
+.PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BINS)
 	@tools/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+# Hours of fuzzing: each target for FUZZ_SECONDS, an hour unless given, its
+# finds merged back into fuzz/corpus/ (docs/fuzzing.md); commit the corpus.
+FUZZ_LONG_SECONDS := $(if $(filter file,$(origin FUZZ_SECONDS)),3600,$(FUZZ_SECONDS))
+fuzz-long: $(FUZZ_BINS)
+	@tools/run-fuzz --long $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
 
 # ---- dependencies ---------------------------------------------------------
 # Host packages by group (tools/install-deps; nothing happens, and no root
@@ -217,8 +222,8 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
 E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv cpu_features jail deb \
-	hardening
-E2E_GIC3_ONLY := console zerocopy deb hardening
+	hardening soak hostile
+E2E_GIC3_ONLY := console zerocopy deb hardening soak
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that
@@ -300,6 +305,7 @@ help:
 	@echo '  run              boot the default guest (CELLVM_ARGS="--cpus 2 ...")'
 	@echo '  unit             cmocka unit tests, ASan+UBSan'
 	@echo '  fuzz             each libFuzzer target for FUZZ_SECONDS (20) s'
+	@echo '  fuzz-long        each for FUZZ_SECONDS (3600) s, finds merged into fuzz/corpus'
 	@echo '  e2e              end-to-end suite in the arm64 host: e2e-gic3, e2e-gic2'
 	@echo '                   (one part: make e2e-gic3 E2E_PARTS_GIC3=virtio)'
 	@echo '  test             the whole suite: check-headers check-layers check-e2e-parts'

@@ -14,7 +14,7 @@ GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
 GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
-	mmio-bench scribble isv reboot-loop abort-loop chatter \
+	mmio-bench scribble isv reboot-loop abort-loop chatter soak hostile \
 	$(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
@@ -51,3 +51,11 @@ E2E_FILES += --file build/guests/reboot-loop:/tmp/guest-reboot-loop \
 	--file build/guests/abort-loop:/tmp/guest-abort-loop \
 	--file build/guests/chatter:/tmp/guest-chatter
 e2e-gic3 e2e-gic2: build/guests/reboot-loop build/guests/abort-loop build/guests/chatter
+
+# The soak part (in E2E_PARTS, GICv3 only) boots the rebooting guest.
+E2E_FILES += --file build/guests/soak:/tmp/guest-soak
+e2e-gic3 e2e-gic2: build/guests/soak
+
+# The hostile part (in E2E_PARTS, both host GICs) boots the attacking guest.
+E2E_FILES += --file build/guests/hostile:/tmp/guest-hostile
+e2e-gic3 e2e-gic2: build/guests/hostile
