@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <libfdt.h>
@@ -616,6 +617,20 @@ static void expect_patch_err(void *buf, size_t size,
 		fail_msg("message \"%s\" lacks \"%s\"", err.msg, msg);
 }
 
+/* The length word of the first property in the structure block. */
+static fdt32_t *first_prop_len(void *fdt)
+{
+	int offset, next = 0;
+	uint32_t tag;
+
+	do {
+		offset = next;
+		tag = fdt_next_tag(fdt, offset, &next);
+		assert_true(next > offset);
+	} while (tag != FDT_PROP);
+	return (fdt32_t *)((char *)fdt + fdt_off_dt_struct(fdt) + offset + 4);
+}
+
 static void test_patch_errors(void **state)
 {
 	static const struct user_dtb one = { 2, 2, true, 1 };
@@ -648,6 +663,18 @@ static void test_patch_errors(void **state)
 	word = (fdt32_t *)(buf + fdt_off_dt_struct(buf) + 8);
 	*word = cpu_to_fdt32(0x77);
 	expect_patch_err(buf, sizeof(buf), &r.cfg, -EINVAL, "DTB malformed");
+
+	/*
+	 * A property length that walks its tag back onto itself: Debian's
+	 * libfdt 1.6.1 fdt_check_full() spins on it for ever (fuzz_dtb found
+	 * it). The alarm turns a hang into a failure.
+	 */
+	make_user_dtb(buf, 4096, &one);
+	*first_prop_len(buf) = cpu_to_fdt32(0xfffffff4);
+	alarm(20);
+	expect_patch_err(buf, sizeof(buf), &r.cfg, -EINVAL,
+			 "DTB malformed (libfdt: FDT_ERR_BADSTRUCTURE)");
+	alarm(0);
 
 	/* Growing past the room: a long command line. */
 	make_user_dtb(buf, 4096, &one);

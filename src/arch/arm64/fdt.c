@@ -634,6 +634,35 @@ static int malformed(const struct arm64_fdt_cfg *cfg, int ret,
 			      "malformed (libfdt: %s)", fdt_strerror(ret));
 }
 
+/*
+ * fdt_check_full() with a guard in front. Debian's libfdt 1.6.1 can spin
+ * for ever in fdt_check_full() on a structure block whose tags do not move
+ * forward (fuzz_dtb found two such blobs; docs/fuzzing.md): walk the tags
+ * first and refuse the blob unless every tag advances, which bounds the
+ * walk by the block's size (devicetree spec v0.4, 5.4: tags are 32-bit
+ * aligned and follow one another).
+ */
+static int check_full(const void *buf, size_t bufsize)
+{
+	int offset, next = 0, ret;
+	uint32_t tag;
+
+	ret = fdt_check_header(buf);
+	if (ret)
+		return ret;
+	if (fdt_totalsize(buf) > bufsize)
+		return -FDT_ERR_TRUNCATED;
+	do {
+		offset = next;
+		tag = fdt_next_tag(buf, offset, &next);
+		if (next < 0)
+			return next;
+		if (next <= offset)
+			return -FDT_ERR_BADSTRUCTURE;
+	} while (tag != FDT_END);
+	return fdt_check_full(buf, bufsize);
+}
+
 int arm64_fdt_patch(void *buf, size_t bufsize,
 		    const struct arm64_fdt_cfg *cfg, struct cellvm_err *err)
 {
@@ -645,7 +674,7 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 		return dtb_err(cfg, err, -EINVAL,
 				      "missing");
 	/* Header, block bounds and the whole structure block. */
-	ret = fdt_check_full(buf, bufsize);
+	ret = check_full(buf, bufsize);
 	if (ret)
 		return malformed(cfg, ret, err);
 	if (fdt_totalsize(buf) > ARM64_DTB_MAX_SIZE)
@@ -665,7 +694,7 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 	 * Opening converts older versions to v17, whose string-table bounds
 	 * are stricter: a v16 blob can pass the first check and fail now.
 	 */
-	ret = fdt_check_full(buf, room);
+	ret = check_full(buf, room);
 	if (ret)
 		return malformed(cfg, ret, err);
 	/* Memory first: should a node both be /chosen and claim to be
@@ -680,6 +709,6 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 	if (ret)
 		return patch_fail(cfg, ret, "packing it", room, err);
 	/* What the kernel gets must pass the same check. */
-	ret = fdt_check_full(buf, room);
+	ret = check_full(buf, room);
 	return ret ? malformed(cfg, ret, err) : 0;
 }
