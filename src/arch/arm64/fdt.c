@@ -647,6 +647,9 @@ static int check_full(const void *buf, size_t bufsize)
 	int offset, next = 0, ret;
 	uint32_t tag;
 
+	/* The header's own bounds first, as fdt_check_full() does. */
+	if (bufsize < FDT_V1_SIZE || bufsize < fdt_header_size(buf))
+		return -FDT_ERR_TRUNCATED;
 	ret = fdt_check_header(buf);
 	if (ret)
 		return ret;
