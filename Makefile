@@ -222,8 +222,8 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
 E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv cpu_features jail deb \
-	hardening soak hostile
-E2E_GIC3_ONLY := console zerocopy deb hardening soak
+	hardening soak hostile rtc
+E2E_GIC3_ONLY := console zerocopy deb hardening soak rtc
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that

@@ -147,6 +147,13 @@ struct cellvm_config {
 	const struct cellvm_dev_cfg *devs;
 	unsigned nr_devs;
 	bool zero_copy; /* map images copy-on-write where possible */
+	/*
+	 * The guest's real-time clock minus host UTC, in ns (0: the guest
+	 * sees host UTC). A guest setting its clock changes the VM's copy;
+	 * read it with cellvm_vm_rtc_offset() and pass it to the next VM
+	 * to keep the guest's time across a reboot.
+	 */
+	int64_t rtc_offset_ns;
 	const char *dump_dtb; /* write the guest's device tree here */
 	/* -1, or an fd the caller makes readable to stop the VM (a pipe a
 	 * signal handler writes to). Never read by cellvm, so a request stays
@@ -190,6 +197,10 @@ void cellvm_vm_request_stop(struct cellvm_vm *vm, enum cellvm_stop why);
 
 /* Boot timestamp `m` in CLOCK_MONOTONIC nanoseconds, 0 if not reached. */
 uint64_t cellvm_vm_mark(const struct cellvm_vm *vm, enum cellvm_boot_mark m);
+
+/* The guest's real-time clock minus host UTC in ns, as the guest last
+ * set it (cellvm_config.rtc_offset_ns until it does). Thread-safe. */
+int64_t cellvm_vm_rtc_offset(const struct cellvm_vm *vm);
 
 void cellvm_vm_destroy(struct cellvm_vm *vm);
 

@@ -503,6 +503,8 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 	ret = cellvm_vm_run(vm, why, &err);
 	if (c->boot_timing)
 		print_timing(c, vm);
+	/* The guest's clock setting survives its reboot (PL031). */
+	c->cfg.rtc_offset_ns = cellvm_vm_rtc_offset(vm);
 	cellvm_vm_destroy(vm);
 	if (ret) {
 		term_restore();

@@ -291,6 +291,7 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 	vm->board = vm_board(cfg);
 	pthread_mutex_init(&vm->err_lock, NULL);
 	atomic_init(&vm->stop, CELLVM_STOP_NONE);
+	atomic_init(&vm->rtc_offset_ns, cfg->rtc_offset_ns);
 
 	ret = evloop_create(&vm->loop, err);
 	if (ret == 0 && cfg->stop_fd >= 0) {
@@ -366,6 +367,11 @@ int cellvm_vm_run(struct cellvm_vm *vm, enum cellvm_stop *why,
 		ret = ret ? ret : -EIO;
 	}
 	return ret;
+}
+
+int64_t cellvm_vm_rtc_offset(const struct cellvm_vm *vm)
+{
+	return atomic_load(&vm->rtc_offset_ns);
 }
 
 void cellvm_vm_destroy(struct cellvm_vm *vm)

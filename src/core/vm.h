@@ -115,6 +115,9 @@ struct cellvm_vm {
 	struct cellvm_err run_err; /* why CELLVM_STOP_ERROR */
 	pthread_mutex_t err_lock;
 	_Atomic uint64_t mark[CELLVM_MARK_NR];
+	/* The guest's RTC minus host UTC (ns): the board's RTC keeps it
+	 * here, where cellvm_vm_rtc_offset() reads it for the next boot. */
+	_Atomic int64_t rtc_offset_ns;
 };
 
 /* Record a boot mark once (the first time it is reached). */

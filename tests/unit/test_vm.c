@@ -155,6 +155,51 @@ static void test_boot_state(void **state)
 	fixture_fini(&f);
 }
 
+/*
+ * The PL031 on the board: its device-tree node (SPI 2, QEMU virt's), the
+ * counter started from host UTC plus the configured offset, and a load
+ * by the guest reported through cellvm_vm_rtc_offset() (what the command
+ * hands to the VM of the next boot).
+ */
+static void test_rtc(void **state)
+{
+	struct fixture f;
+	const fdt32_t *cells;
+	const void *fdt;
+	uint64_t v, dtb;
+	int64_t off;
+	int node, len;
+
+	fixture_config(&f, 1);
+	f.cfg.rtc_offset_ns = 3600LL * 1000000000LL;
+	fixture_create(&f);
+	dtb = cellvm_hv_test_log(f.vm->hv, 0)->reg[CELLVM_ARM64_REG_X(0)];
+	fdt = cellvm_mem_ptr(&f.vm->mem, dtb, 64);
+	assert_non_null(fdt);
+	node = fdt_path_offset(fdt, "/pl031@9010000");
+	assert_true(node >= 0);
+	assert_int_equal(fdt_node_check_compatible(fdt, node, "arm,pl031"),
+			 0);
+	assert_int_equal(fdt_node_check_compatible(fdt, node,
+						   "arm,primecell"), 0);
+	cells = fdt_getprop(fdt, node, "interrupts", &len);
+	assert_int_equal(len, 12);
+	assert_int_equal(fdt32_to_cpu(cells[1]), CELLVM_RTC_IRQ - 32);
+	/* The counter: host UTC + 1 h, within a few seconds. */
+	assert_int_equal(cellvm_bus_access(&f.vm->bus, 0, CELLVM_RTC_BASE, 4,
+					   false, &v), 0);
+	assert_true(llabs((long long)v - (long long)(time(NULL) + 3600)) <= 2);
+	assert_int_equal(cellvm_vm_rtc_offset(f.vm), 3600LL * 1000000000LL);
+	/* The guest loads 1000 s: the VM's offset follows. */
+	v = 1000;
+	assert_int_equal(cellvm_bus_access(&f.vm->bus, 0,
+					   CELLVM_RTC_BASE + 0x008, 4, true,
+					   &v), 0);
+	off = cellvm_vm_rtc_offset(f.vm);
+	assert_true(llabs(off / 1000000000LL + time(NULL) - 1000) <= 2);
+	fixture_fini(&f);
+}
+
 static void test_dispatch(void **state)
 {
 	struct fixture f;
@@ -1022,6 +1067,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_state),
+		cmocka_unit_test(test_rtc),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_user_gic_on_bus),
 		cmocka_unit_test(test_device_list),

@@ -2,7 +2,7 @@
 /*
  * The arm64 machine: QEMU virt's layout (src/arch/arm64/memmap.h), an
  * interrupt controller (in-kernel GICv3 or GICv2, or cellvm's own GICv2
- * model), a PL011, the boot timer, and the boot protocol of the kernel's
+ * model), a PL011, a PL031 RTC, the boot timer, and the boot protocol of the kernel's
  * Documentation/arch/arm64/booting.rst.
  */
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "arch/arm64/arm64.h"
@@ -19,17 +21,21 @@
 #include "arch/arm64/pe.h"
 #include "cellvm/arm64.h"
 #include "arch/arm64/memmap.h"
+#include "core/evloop.h"
 #include "core/loader.h"
 #include "core/vm.h"
 #include "dev/boot_timer.h"
 #include "dev/gicv2.h"
 #include "dev/pl011.h"
+#include "dev/pl031.h"
 
 struct arm64_machine {
 	enum cellvm_hv_irqchip_type gic_type; /* NONE: user GICv2 model */
 	struct gicv2 gic;
 	bool gic_ready;
 	struct pl011 *uart;
+	struct pl031 *rtc;
+	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for the RTC's match */
 	struct boot_timer timer;
 	struct arm64_layout layout;
 	uint32_t irq_level[CELLVM_MAX_VCPUS]; /* last dev_irq_level seen */
@@ -207,6 +213,97 @@ static void uart_destroy(void *opaque)
 	pl011_destroy(opaque);
 }
 
+/*
+ * The RTC: its match alarm is a CLOCK_REALTIME timerfd on the event loop
+ * (absolute, so it follows the host clock as the counter does); the
+ * offset the guest sets goes to the VM, which outlives nothing but hands
+ * it to the command for the next boot (cellvm_vm_rtc_offset()).
+ */
+static void rtc_set_alarm(void *opaque, int64_t when_ns)
+{
+	struct cellvm_vm *vm = opaque;
+	struct arm64_machine *m = machine(vm);
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (when_ns != PL031_NO_ALARM) {
+		/* it_value 0 disarms: a time at or before the epoch fires
+		 * at the earliest expressible moment instead. */
+		if (when_ns <= 0)
+			when_ns = 1;
+		its.it_value.tv_sec = when_ns / 1000000000LL;
+		its.it_value.tv_nsec = when_ns % 1000000000LL;
+	}
+	if (timerfd_settime(m->rtc_timer_fd, TFD_TIMER_ABSTIME, &its, NULL))
+		cellvm_log(&vm->log, CELLVM_LOG_WARN, "pl031",
+			   "arming the alarm timer: %s", strerror(errno));
+}
+
+static void rtc_offset_changed(void *opaque, int64_t offset_ns)
+{
+	struct cellvm_vm *vm = opaque;
+
+	atomic_store(&vm->rtc_offset_ns, offset_ns);
+}
+
+static void rtc_timer_ready(void *opaque, uint32_t events)
+{
+	struct cellvm_vm *vm = opaque;
+	struct arm64_machine *m = machine(vm);
+	uint64_t expirations;
+
+	/* EAGAIN: re-armed meanwhile, or a clock change cancelled it. */
+	if (read(m->rtc_timer_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN && errno != ECANCELED)
+		cellvm_log(&vm->log, CELLVM_LOG_WARN, "pl031",
+			   "alarm timer: %s", strerror(errno));
+	pl031_tick(m->rtc);
+}
+
+static void rtc_destroy(void *opaque)
+{
+	pl031_destroy(opaque);
+}
+
+static int setup_rtc(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct pl031_host rh = {
+		.irq = { &vm->irqchip, CELLVM_RTC_IRQ },
+		.set_alarm = rtc_set_alarm,
+		.offset_changed = rtc_offset_changed,
+		.cb_opaque = vm,
+		.offset_ns = atomic_load(&vm->rtc_offset_ns),
+		.log = &vm->log,
+	};
+	int ret;
+
+	m->rtc_timer_fd = timerfd_create(CLOCK_REALTIME,
+					 TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->rtc_timer_fd < 0)
+		return cellvm_err_set(err, CELLVM_E_HOST, errno,
+				      "PL031 alarm timer: %s", strerror(errno));
+	ret = pl031_create(&rh, &m->rtc);
+	if (ret)
+		return cellvm_err_set_field(err, "rtc_offset_ns", CELLVM_E_USAGE,
+					    -ret, "PL031: %s", strerror(-ret));
+	ret = vm_own_device(vm, m->rtc, NULL, rtc_destroy);
+	if (ret) {
+		pl031_destroy(m->rtc);
+		m->rtc = NULL;
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "too many devices");
+	}
+	ret = cellvm_evloop_add(vm->loop, m->rtc_timer_fd, EPOLLIN,
+				rtc_timer_ready, vm);
+	if (!ret)
+		ret = cellvm_bus_add(&vm->bus, "pl031", CELLVM_RTC_BASE,
+				     CELLVM_RTC_SIZE, &pl031_mmio_ops, m->rtc);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret, "PL031: %s",
+				      strerror(-ret));
+	return 0;
+}
+
 static void timer_mark(void *opaque)
 {
 	vm_mark(opaque, CELLVM_MARK_INIT);
@@ -244,6 +341,9 @@ static int setup_platform(struct cellvm_vm *vm, struct cellvm_err *err)
 
 		console_attach(vm->console, &port);
 	}
+	ret = setup_rtc(vm, err);
+	if (ret)
+		return ret;
 	m->timer.mark = timer_mark;
 	m->timer.opaque = vm;
 	ret = cellvm_bus_add(&vm->bus, "boot-timer", CELLVM_BOOT_TIMER_BASE,
@@ -263,6 +363,7 @@ static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 	if (!vm->board_priv)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
 				      "out of memory");
+	machine(vm)->rtc_timer_fd = -1;
 	ret = setup_irqchip(vm, err);
 	if (!ret)
 		ret = setup_pmu(vm, err);
@@ -598,6 +699,9 @@ static void arm64_teardown(struct cellvm_vm *vm)
 		return;
 	if (m->gic_ready)
 		gicv2_destroy(&m->gic);
+	/* The event loop no longer runs; the RTC is freed after this. */
+	if (m->rtc_timer_fd >= 0)
+		close(m->rtc_timer_fd);
 	free(m);
 	vm->board_priv = NULL;
 }

@@ -12,6 +12,10 @@
  *   0x080a_0000 | GICv3 redistributors 128 KiB/CPU, up to 123 CPUs
  *   0x0900_0000 +--------------------------------+
  *               | PL011 UART, SPI 1        4 KiB |
+ *   0x0901_0000 +--------------------------------+
+ *               | PL031 RTC, SPI 2         4 KiB |
+ *   0x0901_1000 +--------------------------------+
+ *               | (unmapped)                     |
  *   0x0a00_0000 +--------------------------------+
  *               | virtio-mmio slots, 0x200 each, |
  *               | 32 slots, SPIs 16..47          |
@@ -42,6 +46,10 @@
 #define CELLVM_UART_BASE 0x09000000ULL
 #define CELLVM_UART_SIZE 0x00001000ULL
 #define CELLVM_UART_IRQ (32 + 1)
+
+#define CELLVM_RTC_BASE 0x09010000ULL
+#define CELLVM_RTC_SIZE 0x00001000ULL
+#define CELLVM_RTC_IRQ (32 + 2)
 
 #define CELLVM_VIRTIO_MMIO_BASE 0x0a000000ULL
 #define CELLVM_VIRTIO_MMIO_SLOT_SIZE 0x200ULL
