@@ -53,7 +53,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	uLong room = compressBound((uLong)size) + 32;
 	uint8_t *z = malloc(room), *out = malloc(size ? size : 1);
 	struct src s = { z, 0, 4096 };
-	struct gunzip_src gs = { src_read, &s, "kernel" };
+	struct gunzip_src gs = { src_read, &s, "kernel", NULL };
 	z_stream zs;
 	uint64_t got;
 
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cellvm_err err = { 0 };
 	struct src s;
-	struct gunzip_src gs = { src_read, &s, "kernel" };
+	struct gunzip_src gs = { src_read, &s, "kernel", NULL };
 	uint64_t cap, got;
 	uint8_t mode, *out;
 	int ret;

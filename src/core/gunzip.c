@@ -84,8 +84,11 @@ static int step(struct inflater *f, bool peek, struct cellvm_err *err)
 	if (f->over && wrote)
 		return cellvm_err_set(err, CELLVM_E_IMAGE, EFBIG,
 				      "%s: gzip data decompresses to more than %" PRIu64
-				      " bytes",
-				      f->src->what, f->cap);
+				      " bytes%s%s%s",
+				      f->src->what, f->cap,
+				      f->src->limit ? " (" : "",
+				      f->src->limit ? f->src->limit : "",
+				      f->src->limit ? ")" : "");
 	if (!f->over)
 		f->done += wrote;
 	if (zret == Z_STREAM_END)

@@ -24,6 +24,9 @@ struct gunzip_src {
 	gunzip_read_fn read;
 	void *opaque;
 	const char *what; /* "kernel": starts the error messages */
+	/* What the bound is, for the message refusing a longer stream
+	 * ("the Image header's image_size"); NULL: not said. */
+	const char *limit;
 };
 
 /* Compressed bytes read per call of src->read. */

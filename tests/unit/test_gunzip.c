@@ -55,7 +55,7 @@ static const struct gz_case cases[] = {
 	  "kernel: gzip data decompresses to more than 307200 bytes" },
 	{ "bomb: 64 MiB of zeros, 1 MiB bound", ZEROS, 64 * MIB, INTACT,
 	  1 * MIB, false, 0, -EFBIG, 0,
-	  "decompresses to more than 1048576 bytes" },
+	  "decompresses to more than 1048576 bytes (the test's bound)" },
 	{ "empty payload", PATTERN, 0, INTACT, 4096, false, 0, 0, 0, NULL },
 	{ "one byte per read", PATTERN, 20 * KIB, INTACT, 1 * MIB, false, 1,
 	  0, 20 * KIB, NULL },
@@ -159,7 +159,8 @@ static void run_case(const struct gz_case *c)
 {
 	struct cellvm_err err = { 0 };
 	struct mem_src ms = { 0 };
-	struct gunzip_src src = { mem_read, &ms, "kernel" };
+	struct gunzip_src src = { mem_read, &ms, "kernel",
+				  c->payload == ZEROS ? "the test's bound" : NULL };
 	uint8_t *in = malloc(c->size + 1), *z, *out;
 	uint64_t got = 12345;
 	size_t zlen;
@@ -210,7 +211,7 @@ static void test_bound_over_4g(void **state)
 {
 	struct cellvm_err err = { 0 };
 	struct mem_src ms = { 0 };
-	struct gunzip_src src = { mem_read, &ms, "kernel" };
+	struct gunzip_src src = { mem_read, &ms, "kernel", NULL };
 	uint8_t in[5000], out[5000];
 	uint64_t got;
 	size_t zlen;
