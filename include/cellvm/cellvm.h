@@ -118,6 +118,7 @@ struct cellvm_config {
 	uint64_t mem_size;
 	unsigned ncpus;
 	struct cellvm_image kernel;
+	enum cellvm_kernel_format kernel_format; /* default AUTO */
 	struct cellvm_image initrd; /* size 0 and no path: none */
 	struct cellvm_image dtb; /* none: generate one */
 	const char *cmdline; /* NULL: a default for the console kind */
