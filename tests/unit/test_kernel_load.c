@@ -38,6 +38,7 @@ enum kind {
 	K_GZIP_TEXT, /* gzip'd text */
 	K_ELF, /* Image in two segments, the second with BSS */
 	K_ELF_NOT_IMAGE, /* an ELF whose first segment is text */
+	K_ELF_FAR, /* K_ELF with its second segment 32 MiB up */
 	K_RAW, /* 10 KiB of code-like bytes */
 	K_RAW_BIG, /* 17 MiB */
 	K_TEXT, /* neither */
@@ -75,6 +76,10 @@ static const struct load_case cases[] = {
 	  1, -EINVAL, "kernel: gzip'd contents: not an arm64 Image", 0 },
 	{ "ELF vmlinux", K_ELF, CELLVM_KERNEL_AUTO, CELLVM_KERNEL_ELF, 0, 0,
 	  NULL, RAM_GPA },
+	{ "ELF segment beyond RAM", K_ELF_FAR, CELLVM_KERNEL_AUTO,
+	  CELLVM_KERNEL_ELF, 2, -ENOSPC,
+	  "kernel: ELF segment 1 (16384 bytes at +0x2000000 from the first) "
+	  "does not fit: kernel (33570816 bytes) does not fit in RAM", 0 },
 	{ "ELF without an Image header", K_ELF_NOT_IMAGE, CELLVM_KERNEL_AUTO,
 	  CELLVM_KERNEL_ELF, 1, -EINVAL,
 	  "kernel: ELF's first loadable segment: not an arm64 Image", 0 },
@@ -136,14 +141,14 @@ static uint8_t *gzip_buf(const uint8_t *in, size_t n, size_t *zlen)
 
 /* An ELF (linked at kernel virtual addresses, as vmlinux is) of two
  * PT_LOADs: the first 32 KiB of img at file offset 4 KiB, the rest at
- * +64 KiB with 8 KiB of BSS. */
-static size_t make_elf(uint8_t *out, const uint8_t *img)
+ * +second (64 KiB) with 8 KiB of BSS. */
+static size_t make_elf(uint8_t *out, const uint8_t *img, uint64_t second)
 {
 	const uint64_t va = 0xffff800008000000ULL, split = 32 * KIB;
 	const uint64_t off[2] = { 4 * KIB, 4 * KIB + split };
 	const uint64_t fsz[2] = { split, BODY - split };
 	const uint64_t msz[2] = { split, BODY - split + 8 * KIB };
-	const uint64_t pa[2] = { va, va + 64 * KIB };
+	const uint64_t pa[2] = { va, va + second };
 	unsigned i;
 
 	memset(out, 0, 4 * KIB);
@@ -221,7 +226,7 @@ static void build(struct fixture *f, enum kind kind)
 			memset(f->img, 'x', 64);
 			f->file = calloc(1, 4 * KIB + BODY);
 			assert_non_null(f->file);
-			f->size = make_elf(f->file, f->img);
+			f->size = make_elf(f->file, f->img, 64 * KIB);
 			break;
 		}
 		f->file = malloc(n);
@@ -231,9 +236,11 @@ static void build(struct fixture *f, enum kind kind)
 		f->size = n;
 		break;
 	case K_ELF:
+	case K_ELF_FAR:
 		f->file = calloc(1, 4 * KIB + BODY);
 		assert_non_null(f->file);
-		f->size = make_elf(f->file, f->img);
+		f->size = make_elf(f->file, f->img,
+				   kind == K_ELF ? 64 * KIB : 32ULL << 20);
 		break;
 	}
 	free(tmp);

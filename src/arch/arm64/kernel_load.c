@@ -162,6 +162,29 @@ static int inflate_kernel(const struct loader_image *li,
 				    k->size, err);
 }
 
+/* An ELF that does not fit: say which segment reaches furthest. */
+static int plan_elf(const struct arm64_kernel *k,
+		    const struct arm64_layout_req *req, struct arm64_layout *l,
+		    struct cellvm_err *err)
+{
+	struct cellvm_err why = { 0 };
+	unsigned i, far = 0;
+	int ret = arm64_layout_plan(req, l, &why);
+
+	if (!ret)
+		return 0;
+	for (i = 1; i < k->elf.nr; i++)
+		if (k->elf.seg[i].offset + k->elf.seg[i].mem_size >
+		    k->elf.seg[far].offset + k->elf.seg[far].mem_size)
+			far = i;
+	return cellvm_err_set(err, why.cat, ret,
+			      "kernel: ELF segment %u (%" PRIu64
+			      " bytes at +0x%" PRIx64
+			      " from the first) does not fit: %s",
+			      far, k->elf.seg[far].mem_size,
+			      k->elf.seg[far].offset, why.msg);
+}
+
 int arm64_kernel_plan(const struct loader_image *li, struct arm64_kernel *k,
 		      const struct cellvm_mem *mem,
 		      struct arm64_layout_req *req, struct arm64_layout *l,
@@ -171,6 +194,8 @@ int arm64_kernel_plan(const struct loader_image *li, struct arm64_kernel *k,
 
 	req->image = k->info;
 	req->kernel_file_size = k->size;
+	if (k->fmt == CELLVM_KERNEL_ELF)
+		return plan_elf(k, req, l, err);
 	if (k->fmt != CELLVM_KERNEL_GZIP)
 		return arm64_layout_plan(req, l, err);
 	/* Where the kernel goes depends on its header only (2 MiB base +
