@@ -74,7 +74,10 @@ else
 	expect_status "ELF with a segment over the DTB" 3 \
 		--kernel /tmp/kfmt-vmlinux-dtb --mem 64M
 	check "ELF over the DTB: names the DTB" grep -q 'DTB' "$W/err"
-	expect_status "ELF that is no kernel (busybox)" 3 --kernel "$(command -v busybox)"
+	# The arm64 host's own static busybox: an AArch64 ELF, but no kernel.
+	expect_status "ELF that is no kernel (busybox)" 3 --kernel /bin/busybox
+	check "busybox: its first segment holds no Image header" \
+		grep -q "ELF's first loadable segment: not an arm64 Image" "$W/err"
 	expect_status "raw binary larger than RAM" 3 \
 		--kernel "$KF/raw-big" --kernel-format raw --mem 64M
 	expect_status "garbage" 3 --kernel "$KF/garbage"
