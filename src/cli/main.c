@@ -375,6 +375,7 @@ static const char *option_of(const char *field)
 		{ "irqchip", "--irqchip" },  { "dump_dtb", "--dump-dtb" },
 		{ "devs", "--disk/--net/--rng" },
 		{ "cpu_features", "--cpu-features" },
+		{ "kernel_format", "--kernel-format" },
 	};
 	size_t i;
 

@@ -85,6 +85,8 @@ else
 		--kernel /tmp/kfmt-raw-hello
 	expect_status "--kernel-format gzip on an Image" 3 \
 		--kernel "$GUEST_KERNEL" --kernel-format gzip
+	check "format mismatch: points at --kernel-format" \
+		grep -q '^cellvm: --kernel-format: kernel: format gzip asked for' "$W/err"
 	expect_status "--kernel-format bogus" 2 --kernel "$GUEST_KERNEL" --kernel-format bogus
 	expect_status "--kernel-format without --kernel" 2 --kernel-format raw
 fi

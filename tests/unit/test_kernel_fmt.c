@@ -108,6 +108,13 @@ static void test_detect(void **state)
 			       !strstr(err.msg, c->msg)))
 			fail_msg("%s: message '%s' lacks '%s'", c->name,
 				 err.msg, c->msg);
+		/* A format that was asked for is the config field at fault. */
+		if (ret && c->want != A &&
+		    (!err.field || strcmp(err.field, "kernel_format") != 0))
+			fail_msg("%s: field %s, want kernel_format", c->name,
+				 err.field ? err.field : "(none)");
+		if (ret && c->want == A && err.field)
+			fail_msg("%s: field %s, want none", c->name, err.field);
 	}
 }
 

@@ -97,13 +97,14 @@ int arm64_kernel_detect(const void *buf, size_t len, uint64_t file_size,
 				      "or ELF vmlinux (no magic at offset 0 or "
 				      "56); a headerless binary needs format raw");
 	if (want != CELLVM_KERNEL_AUTO && got != want)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, EINVAL,
-				      "kernel: format %s asked for, but the file "
-				      "does not start with its magic (%s)",
-				      arm64_kernel_format_name(want),
-				      got == CELLVM_KERNEL_AUTO
-					      ? "no known magic"
-					      : arm64_kernel_format_name(got));
+		return cellvm_err_set_field(err, "kernel_format", CELLVM_E_IMAGE,
+					    EINVAL,
+					    "kernel: format %s asked for, but the "
+					    "file does not start with its magic (%s)",
+					    arm64_kernel_format_name(want),
+					    got == CELLVM_KERNEL_AUTO
+						    ? "no known magic"
+						    : arm64_kernel_format_name(got));
 	*out = got;
 	return 0;
 }
