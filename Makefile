@@ -24,11 +24,12 @@ PKG_STAMP := build/.deps-pkg-stamp
 ifeq ($(HOST_ARCH),aarch64)
 CROSS_CC ?= gcc
 CROSS_FDT_CFLAGS :=
-CROSS_FDT_LIBS := -lfdt
+CROSS_FDT_LIBS := -lfdt -lz
 else
 CROSS_CC ?= aarch64-linux-gnu-gcc
 CROSS_FDT_CFLAGS := -isystem $(DEPS)/sysroot/usr/include
-CROSS_FDT_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libfdt.a
+CROSS_FDT_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libfdt.a \
+	$(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libz.a
 endif
 
 WARN := -Wall -Wextra -Wmissing-prototypes -Wshadow -Wno-unused-parameter -Werror
@@ -94,7 +95,7 @@ build/host/libcellvm.a: $(HOST_OBJS)
 build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka -lfdt -lpthread -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka -lfdt -lz -lpthread -o $@
 
 .PHONY: unit
 unit: $(UNIT_BINS)
@@ -120,7 +121,7 @@ build/fuzz/libcellvm.a: $(FUZZ_OBJS)
 build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_TLIB) build/fuzz/libcellvm.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm.a -lfdt -lpthread -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm.a -lfdt -lz -lpthread -o $@
 
 .PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BINS)
@@ -138,7 +139,7 @@ build/.deps-%-stamp: tools/install-deps
 	tools/install-deps $*
 	@mkdir -p $(dir $@) && touch $@
 $(FUZZ_STAMP): | $(HOST_STAMP)
-# ... and the arm64 pieces: Debian's arm64 kernel, busybox, libfdt.a.
+# ... and the arm64 pieces: Debian's arm64 kernel, busybox, libfdt.a, libz.a.
 $(DEPS_STAMP): tools/fetch-deps $(HOST_STAMP)
 	tools/fetch-deps $(DEPS)
 	@mkdir -p $(dir $@) && touch $@
@@ -222,8 +223,8 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
 E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv cpu_features jail deb \
-	hardening soak hostile rtc
-E2E_GIC3_ONLY := console zerocopy deb hardening soak rtc
+	hardening soak hostile rtc kernel_formats
+E2E_GIC3_ONLY := console zerocopy deb hardening soak rtc kernel_formats
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that

@@ -6,7 +6,8 @@
 #   make guests          all of them
 #   build/guests/NAME    first-insn, first-insn-hold, mmio-bench, scribble, isv,
 #                        reboot-loop, abort-loop, chatter,
-#                        padded-{8,16,32,64}M (first-insn padded to that size)
+#                        padded-{8,16,32,64}M (first-insn padded to that size),
+#                        raw-hello (headerless: for --kernel-format raw)
 
 GUEST_OBJCOPY ?= $(patsubst %gcc,%objcopy,$(CROSS_CC))
 GUEST_LDFLAGS := -nostdlib -nostartfiles -static -Wl,-Ttext=0 \
@@ -15,7 +16,7 @@ GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
 	mmio-bench scribble isv reboot-loop abort-loop chatter soak hostile \
-	$(foreach s,$(PADDED_SIZES),padded-$(s)M))
+	raw-hello $(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
 define guest_link

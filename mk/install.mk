@@ -46,7 +46,7 @@ build/arm64/libcellvm.a: $(ARM64_LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)$(patsubst %gcc,%ar,$(CROSS_CC)) rcs $@ $^
 
-# libfdt is linked in statically and kept local (its arm64 shared library is
+# libfdt and zlib are linked in statically and kept local (its arm64 shared library is
 # not installable beside the host's; see debian/README.source).
 build/arm64/libcellvm.so.$(SOVERSION): $(ARM64_LIB_OBJS) build/gen/libcellvm.map
 	@echo "  LD      $@"
@@ -70,7 +70,7 @@ build/lib/libcellvm.a: $(LIB_OBJS)
 build/lib/libcellvm.so.$(SOVERSION): $(LIB_OBJS) build/gen/libcellvm-test.map
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(SO_LDFLAGS) -Wl,--version-script=build/gen/libcellvm-test.map \
-		-o $@ $(LIB_OBJS) -lfdt -lpthread
+		-o $@ $(LIB_OBJS) -lfdt -lz -lpthread
 
 .PHONY: libs host-libs
 libs: build/arm64/libcellvm.a build/arm64/libcellvm.so.$(SOVERSION)

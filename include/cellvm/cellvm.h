@@ -43,6 +43,15 @@ enum cellvm_console_kind {
 	CELLVM_CONSOLE_VIRTIO,
 };
 
+/* How to read the kernel file (README, "Kernel formats"). */
+enum cellvm_kernel_format {
+	CELLVM_KERNEL_AUTO = 0, /* by content: Image, gzip'd Image or ELF */
+	CELLVM_KERNEL_IMAGE, /* an uncompressed arm64 Image */
+	CELLVM_KERNEL_GZIP, /* a gzip-compressed Image (Image.gz, vmlinuz) */
+	CELLVM_KERNEL_ELF, /* a vmlinux: PT_LOAD segments, Image header first */
+	CELLVM_KERNEL_RAW, /* headerless, at RAM base + 0x80000; never guessed */
+};
+
 /*
  * A guest image: a file (path), or bytes already in memory (data, size,
  * path NULL). With both path and size, file_offset >= 0 says that `data`
@@ -123,6 +132,7 @@ struct cellvm_config {
 	uint64_t mem_size;
 	unsigned ncpus;
 	struct cellvm_image kernel;
+	enum cellvm_kernel_format kernel_format; /* default AUTO */
 	struct cellvm_image initrd; /* size 0 and no path: none */
 	struct cellvm_image dtb; /* none: generate one */
 	const char *cmdline; /* NULL: a default for the console kind */

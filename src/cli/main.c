@@ -110,7 +110,9 @@ static void usage(FILE *f)
 	fputs("usage: cellvm [OPTION]...\n"
 	      "Boot an AArch64 Linux guest on KVM (the embedded default guest unless\n"
 	      "--kernel is given).\n\n"
-	      "  --kernel PATH        arm64 Linux Image to boot\n"
+	      "  --kernel PATH        arm64 Linux kernel: Image, Image.gz or ELF vmlinux\n"
+	      "  --kernel-format FMT  auto (default, by content), image, gzip, elf, or raw:\n"
+	      "                       a headerless binary at RAM base + 0x80000\n"
 	      "  --initrd PATH        initramfs (default: embedded one, or none with --kernel)\n"
 	      "  --cmdline STRING     kernel command line (--append STRING: the same)\n"
 	      "  --dtb PATH           boot this DTB (chosen and memory are patched)\n"
@@ -159,10 +161,12 @@ enum {
 	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_VERSION,
 	OPT_JAIL, OPT_JAIL_ROOT, OPT_UID, OPT_GID, OPT_JAIL_PROBE,
+	OPT_KERNEL_FORMAT,
 };
 
 static const struct option options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "kernel-format", required_argument, NULL, OPT_KERNEL_FORMAT },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "append", required_argument, NULL, OPT_CMDLINE },
@@ -192,8 +196,31 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int parse_kernel_format(struct cli *c, const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum cellvm_kernel_format fmt;
+	} formats[] = {
+		{ "auto", CELLVM_KERNEL_AUTO }, { "image", CELLVM_KERNEL_IMAGE },
+		{ "gzip", CELLVM_KERNEL_GZIP }, { "elf", CELLVM_KERNEL_ELF },
+		{ "raw", CELLVM_KERNEL_RAW },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(arg, formats[i].name) == 0) {
+			c->cfg.kernel_format = formats[i].fmt;
+			return 0;
+		}
+	}
+	return usage_error("--kernel-format %s: expected auto, image, gzip, elf or raw", arg);
+}
+
 static int parse_enum_opt(struct cli *c, int opt, const char *arg)
 {
+	if (opt == OPT_KERNEL_FORMAT)
+		return parse_kernel_format(c, arg);
 	if (opt == OPT_IRQCHIP) {
 		if (strcmp(arg, "auto") == 0)
 			c->cfg.irqchip = CELLVM_IRQCHIP_AUTO;
@@ -303,6 +330,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 		return 0;
 	case OPT_IRQCHIP:
 	case OPT_CONSOLE:
+	case OPT_KERNEL_FORMAT:
 		return parse_enum_opt(c, opt, arg);
 	case OPT_CPU_FEATURES:
 		if (arm64_parse_cpu_features(arg, &c->cfg.cpu_features,
@@ -368,6 +396,11 @@ static int use_embedded(struct cli *c)
 
 	if (c->cfg.kernel.path)
 		return 0;
+	if (c->cfg.kernel_format != CELLVM_KERNEL_AUTO) {
+		/* The embedded kernel is an Image: a format is for --kernel. */
+		fprintf(stderr, "cellvm: --kernel-format needs --kernel (see cellvm --help)\n");
+		return CLI_USAGE;
+	}
 	if (!k.size) {
 		fprintf(stderr, "cellvm: this build has no embedded guest; give --kernel\n");
 		return CLI_USAGE;
@@ -396,6 +429,7 @@ static const char *option_of(const char *field)
 		{ "irqchip", "--irqchip" },  { "dump_dtb", "--dump-dtb" },
 		{ "devs", "--disk/--net/--rng" },
 		{ "cpu_features", "--cpu-features" },
+		{ "kernel_format", "--kernel-format" },
 	};
 	size_t i;
 

@@ -64,18 +64,28 @@ int loader_open(const struct cellvm_image *img, const char *what,
 	return 0;
 }
 
-long loader_peek(const struct loader_image *li, void *buf, size_t len)
+long loader_read(const struct loader_image *li, uint64_t off, void *buf,
+		 size_t len)
 {
 	ssize_t n;
 
-	if (len > li->size)
-		len = (size_t)li->size;
+	if (off >= li->size)
+		return 0;
+	if (len > li->size - off)
+		len = (size_t)(li->size - off);
 	if (li->data) {
-		memcpy(buf, li->data, len);
+		memcpy(buf, li->data + off, len);
 		return (long)len;
 	}
-	n = pread(li->fd, buf, len, 0);
+	do
+		n = pread(li->fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : (long)n;
+}
+
+long loader_peek(const struct loader_image *li, void *buf, size_t len)
+{
+	return loader_read(li, 0, buf, len);
 }
 
 static int loader_map(const struct loader_image *li, void *host)

@@ -32,6 +32,11 @@ int loader_open(const struct cellvm_image *img, const char *what,
 /* Copy up to len leading bytes; returns how many, or -errno. */
 long loader_peek(const struct loader_image *li, void *buf, size_t len);
 
+/* Copy up to len bytes from offset off: how many (0 at or past the end;
+ * fewer than asked is not an error), or -errno. */
+long loader_read(const struct loader_image *li, uint64_t off, void *buf,
+		 size_t len);
+
 /* Put the whole image at gpa (all of it must be RAM). With zero_copy, map
  * it when possible; *mapped tells which happened (may be NULL). */
 int loader_place(const struct loader_image *li, const struct cellvm_mem *mem,

@@ -37,12 +37,12 @@
 
 static int bad_magic(const uint8_t *h, struct cellvm_err *err)
 {
-	/* booting.rst 3: decompressing is the boot loader's job; we do not
-	 * do it, but can say what is wrong. */
+	/* booting.rst 3: decompressing is the boot loader's job; the gzip
+	 * format does it (kernel_load.c), this parser takes plain Images. */
 	if (h[0] == GZIP_ID1 && h[1] == GZIP_ID2)
 		return cellvm_err_set(err, CELLVM_E_IMAGE, -EINVAL,
-				      "kernel: gzip-compressed (Image.gz?); "
-				      "decompress it to an Image first");
+				      "kernel: gzip-compressed (Image.gz?), "
+				      "not a plain Image: use format gzip or auto");
 	return cellvm_err_set(err, CELLVM_E_IMAGE, -EINVAL,
 			      "kernel: not an arm64 Image (bad magic 0x%08x "
 			      "at offset %u, want 0x%08x)",

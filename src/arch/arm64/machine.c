@@ -18,7 +18,7 @@
 
 #include "arch/arm64/arm64.h"
 #include "arch/arm64/emulate.h"
-#include "arch/arm64/pe.h"
+#include "arch/arm64/kernel_load.h"
 #include "cellvm/arm64.h"
 #include "arch/arm64/memmap.h"
 #include "core/evloop.h"
@@ -376,28 +376,19 @@ static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 
 struct arm64_images {
 	struct loader_image kernel, initrd, dtb;
-	struct arm64_image_info info;
+	struct arm64_kernel k;
 };
 
 static int open_images(struct cellvm_vm *vm, struct arm64_images *im,
 		       struct cellvm_err *err)
 {
-	uint8_t hdr[ARM64_PE_PEEK];
-	long n;
 	int ret;
 
 	ret = loader_open(&vm->cfg.kernel, "kernel", &im->kernel, err);
 	if (ret)
 		return ret;
-	n = loader_peek(&im->kernel, hdr, sizeof(hdr));
-	if (n < 0)
-		return cellvm_err_set(err, CELLVM_E_IMAGE, (int)n,
-				      "kernel %s: %s", im->kernel.path,
-				      strerror((int)-n));
-	ret = arm64_image_parse(hdr, (size_t)n, &im->info, err);
-	if (ret)
-		return ret;
-	ret = arm64_image_check_pe(hdr, (size_t)n, im->kernel.size, err);
+	ret = arm64_kernel_probe(&im->kernel, vm->cfg.kernel_format, &im->k,
+				 err);
 	if (ret)
 		return ret;
 	if (vm->cfg.initrd.path || vm->cfg.initrd.has_fd || vm->cfg.initrd.size) {
@@ -548,16 +539,15 @@ static int arm64_load(struct cellvm_vm *vm, struct cellvm_err *err)
 	req = (struct arm64_layout_req){
 		.ram_base = vm->board->ram_base,
 		.ram_size = vm->ram_size,
-		.image = im.info,
-		.kernel_file_size = im.kernel.size,
 		.initrd_size = im.initrd.size,
 		.dtb_size = im.dtb.size,
 	};
-	ret = arm64_layout_plan(&req, &m->layout, err);
+	ret = arm64_kernel_plan(&im.kernel, &im.k, &vm->mem, &req, &m->layout,
+				err);
 	if (ret)
 		goto out;
-	ret = loader_place(&im.kernel, &vm->mem, m->layout.kernel_load,
-			   vm->cfg.zero_copy, NULL, err);
+	ret = arm64_kernel_place(&im.kernel, &im.k, &vm->mem, &req, &m->layout,
+				 vm->cfg.zero_copy, err);
 	if (!ret && im.initrd.size)
 		ret = loader_place(&im.initrd, &vm->mem, m->layout.initrd_start,
 				   vm->cfg.zero_copy, NULL, err);
