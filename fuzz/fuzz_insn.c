@@ -20,15 +20,11 @@
 
 #include "arch/arm64/emulate.h"
 #include "cellvm/arm64.h"
+#include "fuzz_util.h"
 
 #define RAM_BASE 0x40000000ULL
 #define RAM_SIZE 0x4000u
 #define NREGS CELLVM_ARM64_REG_NR
-
-struct cursor {
-	const uint8_t *p;
-	size_t left;
-};
 
 struct fz {
 	uint64_t reg[NREGS];
@@ -38,22 +34,6 @@ struct fz {
 	uint8_t ram[RAM_SIZE];
 	struct cellvm_mem mem;
 };
-
-static uint64_t take(struct cursor *c, unsigned bytes)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < bytes && c->left; i++, c->left--)
-		v |= (uint64_t)*c->p++ << (8 * i);
-	return v;
-}
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 static int fz_get(void *ctx, uint64_t id, uint64_t *val)
 {

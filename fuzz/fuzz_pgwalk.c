@@ -17,25 +17,10 @@
 #include <string.h>
 
 #include "arch/arm64/pgwalk.h"
+#include "fuzz_util.h"
 
 #define RAM_BASE 0x40000000ULL
 #define RAM_MAX 0x10000u
-
-static uint64_t take(const uint8_t **p, size_t *left, unsigned bytes)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < bytes && *left; i++, (*left)--)
-		v |= (uint64_t)*(*p)++ << (8 * i);
-	return v;
-}
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,14 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t va, ipa = 0, ipa2 = 0;
 	unsigned flags, perm = 0;
 	size_t n;
+	struct cursor c = { data, size };
 	int ret;
 
-	r.sctlr = take(&data, &size, 8);
-	r.tcr = take(&data, &size, 8);
-	r.ttbr0 = take(&data, &size, 8);
-	r.ttbr1 = take(&data, &size, 8);
-	va = take(&data, &size, 8);
-	flags = (unsigned)take(&data, &size, 1);
+	r.sctlr = take(&c, 8);
+	r.tcr = take(&c, 8);
+	r.ttbr0 = take(&c, 8);
+	r.ttbr1 = take(&c, 8);
+	va = take(&c, 8);
+	flags = (unsigned)take(&c, 1);
+	data = c.p;
+	size = c.left;
 	n = size < RAM_MAX ? size : RAM_MAX;
 	if (n == 0)
 		return 0;

@@ -23,6 +23,7 @@
 #include <libfdt.h>
 
 #include "dev/pl011.h"
+#include "fuzz_util.h"
 
 #define WINDOW 0x1000u
 #define FR 0x018
@@ -45,27 +46,6 @@ struct fuzz_state {
 	bool level;
 	bool line_set;
 };
-
-struct cursor {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct cursor *c, unsigned bytes)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < bytes && c->left; i++, c->left--)
-		v |= (uint64_t)*c->p++ << (8 * i);
-	return v;
-}
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 static int fuzz_set_line(struct cellvm_irqchip *chip, unsigned line,
 			 bool level)
@@ -99,32 +79,6 @@ static void fuzz_rx_ready(void *opaque)
 
 	/* Called only when there is room. */
 	check(pl011_rx_level(s->u) < PL011_FIFO_DEPTH);
-}
-
-static int fuzz_irq_prop(const struct cellvm_fdt_ctx *ctx, unsigned line,
-			 bool edge)
-{
-	fdt32_t cells[3] = { 0, cpu_to_fdt32(line), cpu_to_fdt32(4) };
-
-	return fdt_property(ctx->fdt, "interrupts", cells, sizeof(cells));
-}
-
-static void do_fdt(struct fuzz_state *s, unsigned size)
-{
-	char buf[64 + 2 * 255];
-	struct cellvm_fdt_ctx ctx = {
-		.fdt = buf, .apb_clk_phandle = 1, .irq_prop = fuzz_irq_prop,
-	};
-	int ret;
-
-	size = 64 + size * 2;
-	if (fdt_create(buf, (int)size) || fdt_finish_reservemap(buf) ||
-	    fdt_begin_node(buf, ""))
-		return;
-	ret = pl011_mmio_ops.fdt_node(s->u, &ctx, 0x9000000, WINDOW);
-	check(ret == 0 || ret < 0);
-	if (!ret && !fdt_end_node(buf) && !fdt_finish(buf))
-		check(fdt_path_offset(buf, "/pl011@9000000") >= 0);
 }
 
 /* An access at offset `off` of the window, as the bus makes it. */
@@ -192,7 +146,8 @@ static void do_op(struct fuzz_state *s, struct cursor *c)
 		check(got <= len);
 		break;
 	default:
-		do_fdt(s, (unsigned)take(c, 1));
+		fuzz_fdt_node(&pl011_mmio_ops, s->u, 0x9000000, WINDOW,
+			      (unsigned)take(c, 1), "/pl011@9000000");
 		break;
 	}
 }

@@ -51,13 +51,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-#include <libfdt.h>
-
-#include "core/bytes.h"
 #include "dev/pl011.h"
+#include "dev/primecell.h"
 
 #define PL011_SUBSYS "pl011"
 #define PL011_NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -77,8 +74,6 @@
 #define PL011_MIS 0x040
 #define PL011_ICR 0x044
 #define PL011_DMACR 0x048
-#define PL011_PERIPHID0 0xfe0 /* ... PERIPHID3, PCELLID0 ... PCELLID3 */
-#define PL011_ID_END 0x1000
 
 /* Implemented widths of the stored registers (TRM 3.3). */
 #define PL011_ILPR_MASK 0xffu
@@ -123,13 +118,10 @@
 #define PL011_INT_RT (1u << 6)
 
 /*
- * UARTPeriphID0-3 (part 0x011, designer 0x41 'A', revision 1) and
- * UARTPCellID0-3, one byte per word from PL011_PERIPHID0 on.
+ * UARTPeriphID0-3 (part 0x011, designer 0x41 'A', revision 1), least
+ * significant byte first; UARTPCellID0-3 are every PrimeCell's.
  */
-static const uint8_t pl011_id[] = {
-	0x11, 0x10, 0x14, 0x00, /* UARTPeriphID0..3 */
-	0x0d, 0xf0, 0x05, 0xb1, /* UARTPCellID0..3 */
-};
+#define PL011_PERIPH_ID 0x00141011u
 
 /*
  * Receive trigger level in eighths of the FIFO by UARTIFLS.RXIFLSEL
@@ -314,8 +306,8 @@ static uint32_t reg_read(struct pl011 *u, uint64_t reg)
 
 	if (r)
 		return *r;
-	if (reg >= PL011_PERIPHID0 && reg < PL011_ID_END)
-		return pl011_id[(reg - PL011_PERIPHID0) / 4];
+	if (primecell_is_id_reg(reg))
+		return primecell_id_read(PL011_PERIPH_ID, reg);
 	switch (reg) {
 	case PL011_DR:
 		return rx_pop(u);
@@ -364,7 +356,7 @@ static void reg_write(struct pl011 *u, uint64_t reg, uint32_t v,
 		warn_access(u, "write to read-only register", reg);
 		break;
 	default:
-		if (reg >= PL011_PERIPHID0 && reg < PL011_ID_END)
+		if (primecell_is_id_reg(reg))
 			warn_access(u, "write to read-only ID register", reg);
 		else
 			warn_access(u, "write to unknown register", reg);
@@ -490,34 +482,10 @@ static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	static const char compat[] = "arm,pl011\0arm,primecell";
 	static const char clock_names[] = "uartclk\0apb_pclk";
 	struct pl011 *u = opaque;
-	/* Two address and two size cells, as the root node declares. */
-	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(size) };
-	fdt32_t clocks[2] = { cpu_to_fdt32(ctx->apb_clk_phandle),
-			      cpu_to_fdt32(ctx->apb_clk_phandle) };
-	void *fdt = ctx->fdt;
-	char name[32];
-	int ret;
 
-	if (!fdt || !ctx->irq_prop)
-		return -EINVAL;
-	snprintf(name, sizeof(name), "pl011@%" PRIx64, base);
-	ret = fdt_begin_node(fdt, name);
-	if (!ret)
-		ret = fdt_property(fdt, "compatible", compat, sizeof(compat));
-	if (!ret)
-		ret = fdt_property(fdt, "reg", reg, sizeof(reg));
-	if (ret)
-		return fdt_to_errno(ret);
-	ret = ctx->irq_prop(ctx, u->host.irq.line, false);
-	if (ret)
-		return ret < 0 ? ret : -EINVAL;
-	ret = fdt_property(fdt, "clock-names", clock_names,
-			   sizeof(clock_names));
-	if (!ret)
-		ret = fdt_property(fdt, "clocks", clocks, sizeof(clocks));
-	if (!ret)
-		ret = fdt_end_node(fdt);
-	return fdt_to_errno(ret);
+	return primecell_fdt_node(ctx, "pl011", base, size, compat,
+				  sizeof(compat), clock_names,
+				  sizeof(clock_names), u->host.irq.line);
 }
 
 const struct cellvm_mmio_ops pl011_mmio_ops = {

@@ -53,14 +53,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include <libfdt.h>
-
-#include "core/bytes.h"
 #include "dev/pl031.h"
+#include "dev/primecell.h"
 
 #define PL031_SUBSYS "pl031"
 
@@ -73,8 +70,6 @@
 #define PL031_RIS 0x014 /* raw interrupt status */
 #define PL031_MIS 0x018 /* masked interrupt status */
 #define PL031_ICR 0x01c /* interrupt clear, write-only */
-#define PL031_PERIPHID0 0xfe0 /* ... PERIPHID3, PCELLID0 ... PCELLID3 */
-#define PL031_ID_END 0x1000
 
 /* RTCCR.RTCStart (3.3.4), RTCIMSC/RIS/MIS/ICR bit 0 (3.3.5-3.3.8). */
 #define PL031_CR_START (1u << 0)
@@ -89,14 +84,12 @@
 #define PL031_WRAP_S (1LL << 32) /* the counter wraps after 2^32 s */
 
 /*
- * RTCPeriphID0-3 (part 0x031, designer 0x41 'A', revision 0) and
- * RTCPCellID0-3 (3.3.9, 3.3.10), one byte per word from PL031_PERIPHID0.
- * Linux matches 0x00041031 under mask 0x000fffff (rtc-pl031.c).
+ * RTCPeriphID0-3 (3.3.9: part 0x031, designer 0x41 'A', revision 0),
+ * least significant byte first; RTCPCellID0-3 (3.3.10) are every
+ * PrimeCell's. Linux matches 0x00041031 under mask 0x000fffff
+ * (rtc-pl031.c).
  */
-static const uint8_t pl031_id[] = {
-	0x31, 0x10, 0x04, 0x00, /* RTCPeriphID0..3 */
-	0x0d, 0xf0, 0x05, 0xb1, /* RTCPCellID0..3 */
-};
+#define PL031_PERIPH_ID 0x00041031u
 
 struct pl031 {
 	pthread_mutex_t lock;
@@ -218,8 +211,8 @@ static void load(struct pl031 *rtc, uint32_t v, int64_t now)
 
 static uint32_t reg_read(struct pl031 *rtc, uint64_t reg, int64_t now)
 {
-	if (reg >= PL031_PERIPHID0 && reg < PL031_ID_END)
-		return pl031_id[(reg - PL031_PERIPHID0) / PL031_REG_SIZE];
+	if (primecell_is_id_reg(reg))
+		return primecell_id_read(PL031_PERIPH_ID, reg);
 	switch (reg) {
 	case PL031_DR:
 		return counter(rtc, now);
@@ -270,7 +263,7 @@ static void reg_write(struct pl031 *rtc, uint64_t reg, uint32_t v,
 		warn_access(rtc, "write to read-only register", reg);
 		break;
 	default:
-		if (reg >= PL031_PERIPHID0 && reg < PL031_ID_END)
+		if (primecell_is_id_reg(reg))
 			warn_access(rtc, "write to read-only ID register", reg);
 		else
 			warn_access(rtc, "write to unknown register", reg);
@@ -330,33 +323,10 @@ static int pl031_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	static const char compat[] = "arm,pl031\0arm,primecell";
 	static const char clock_names[] = "apb_pclk";
 	struct pl031 *rtc = opaque;
-	/* Two address and two size cells, as the root node declares. */
-	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(size) };
-	fdt32_t clock = cpu_to_fdt32(ctx->apb_clk_phandle);
-	void *fdt = ctx->fdt;
-	char name[32];
-	int ret;
 
-	if (!fdt || !ctx->irq_prop)
-		return -EINVAL;
-	snprintf(name, sizeof(name), "pl031@%" PRIx64, base);
-	ret = fdt_begin_node(fdt, name);
-	if (!ret)
-		ret = fdt_property(fdt, "compatible", compat, sizeof(compat));
-	if (!ret)
-		ret = fdt_property(fdt, "reg", reg, sizeof(reg));
-	if (ret)
-		return fdt_to_errno(ret);
-	ret = ctx->irq_prop(ctx, rtc->host.irq.line, false);
-	if (ret)
-		return ret < 0 ? ret : -EINVAL;
-	ret = fdt_property(fdt, "clock-names", clock_names,
-			   sizeof(clock_names));
-	if (!ret)
-		ret = fdt_property(fdt, "clocks", &clock, sizeof(clock));
-	if (!ret)
-		ret = fdt_end_node(fdt);
-	return fdt_to_errno(ret);
+	return primecell_fdt_node(ctx, "pl031", base, size, compat,
+				  sizeof(compat), clock_names,
+				  sizeof(clock_names), rtc->host.irq.line);
 }
 
 const struct cellvm_mmio_ops pl031_mmio_ops = {

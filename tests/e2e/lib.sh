@@ -100,13 +100,16 @@ finish_vm() {
 	exec 3>&-
 }
 
-# expect_status NAME WANT ARGS...: cellvm with ARGS must exit WANT and print
-# exactly one line on stderr that starts with "cellvm: ".
-expect_status() {
-	name=$1
-	want=$2
-	shift 2
-	timeout 60 cellvm "$@" </dev/null >"$W/out" 2>"$W/err"
+# expect_status_in SECS SIGNAL NAME WANT ARGS...: cellvm with ARGS, sent
+# SIGNAL if still running after SECS s, must exit WANT and print exactly
+# one line on stderr that starts with "cellvm: ".
+expect_status_in() {
+	secs=$1
+	sig=$2
+	name=$3
+	want=$4
+	shift 4
+	timeout -s "$sig" "$secs" cellvm "$@" </dev/null >"$W/out" 2>"$W/err"
 	got=$?
 	lines=$(wc -l <"$W/err")
 	if [ "$got" = "$want" ] && [ "$lines" = 1 ] && grep -q '^cellvm: ' "$W/err"; then
@@ -114,6 +117,11 @@ expect_status() {
 	else
 		not_ok "$name: want status $want and one 'cellvm:' line, got $got and $lines line(s)"
 	fi
+}
+
+# expect_status NAME WANT ARGS...: expect_status_in with 60 s (SIGTERM).
+expect_status() {
+	expect_status_in 60 TERM "$@"
 }
 
 summary() {

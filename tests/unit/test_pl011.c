@@ -18,6 +18,7 @@
 #include <libfdt.h>
 
 #include "dev/pl011.h"
+#include "fdt_node.h"
 
 /* Offsets and bits as the TRM names them (ARM DDI 0183, chapter 3). */
 enum {
@@ -597,41 +598,10 @@ static void test_access_sizes(void **state)
 	assert_int_equal(mmio_rd(f->u, FR, 1) & FR_RXFE, FR_RXFE);
 }
 
-struct fdt_test_ctx {
-	struct cellvm_fdt_ctx ctx;
-	unsigned line_seen;
-};
-
-/* GIC three-cell specifier: <SPI, line - 32, level-high (4)>. */
-static int fake_irq_prop(const struct cellvm_fdt_ctx *ctx, unsigned line,
-			 bool edge)
-{
-	struct fdt_test_ctx *t = (struct fdt_test_ctx *)ctx;
-	fdt32_t cells[3] = { cpu_to_fdt32(0), cpu_to_fdt32(line - 32),
-			     cpu_to_fdt32(edge ? 1 : 4) };
-
-	t->line_seen = line;
-	return fdt_property(ctx->fdt, "interrupts", cells, sizeof(cells));
-}
-
 static int build_fdt(struct fake *f, void *buf, int size,
 		     struct fdt_test_ctx *t)
 {
-	int ret;
-
-	t->ctx = (struct cellvm_fdt_ctx){
-		.fdt = buf, .intc_phandle = 1, .apb_clk_phandle = 2,
-		.irq_prop = fake_irq_prop,
-	};
-	if (fdt_create(buf, size) || fdt_finish_reservemap(buf) ||
-	    fdt_begin_node(buf, ""))
-		return -ENOSPC;
-	ret = pl011_mmio_ops.fdt_node(f->u, &t->ctx, 0x9000000, 0x1000);
-	if (ret)
-		return ret;
-	if (fdt_end_node(buf) || fdt_finish(buf))
-		return -ENOSPC;
-	return 0;
+	return build_node_fdt(&pl011_mmio_ops, f->u, 0x9000000, buf, size, t);
 }
 
 static void test_fdt_node(void **state)
