@@ -68,13 +68,14 @@ static const struct cellvm_irqchip_ops kernel_irqchip_ops = {
 	.irqfd = kernel_irq_irqfd,
 };
 
-/* The user GIC's CPU output drives the vCPU's IRQ input. */
+/* The user GIC's CPU output drives the vCPU's IRQ input, which only the
+ * vCPU's own thread sets (vcpu_set_irq). */
 static void user_gic_cpu_irq(void *opaque, unsigned cpu, bool level)
 {
 	struct cellvm_vm *vm = opaque;
 
 	if (cpu < vm->ncpus)
-		vm->hv_ops->set_vcpu_irq(vm->vcpu[cpu].hv, level);
+		vcpu_set_irq(&vm->vcpu[cpu], level);
 }
 
 static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
