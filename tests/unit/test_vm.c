@@ -536,6 +536,50 @@ static void test_two_vms(void **state)
 		fixture_fini(&t[i].f);
 }
 
+/* The /chosen seeds of a VM's device tree: (rng-seed, kaslr-seed). */
+static void chosen_seeds(struct fixture *f, uint8_t *rng, uint64_t *kaslr)
+{
+	const struct cellvm_hv_test_vcpu_log *l = cellvm_hv_test_log(f->vm->hv, 0);
+	const void *fdt = cellvm_mem_ptr(&f->vm->mem,
+					 l->reg[CELLVM_ARM64_REG_X(0)], 64);
+	const void *p;
+	int node, len;
+
+	assert_non_null(fdt);
+	node = fdt_path_offset(fdt, "/chosen");
+	assert_true(node >= 0);
+	p = fdt_getprop(fdt, node, "rng-seed", &len);
+	assert_non_null(p);
+	assert_int_equal(len, 32);
+	memcpy(rng, p, 32);
+	p = fdt_getprop(fdt, node, "kaslr-seed", &len);
+	assert_non_null(p);
+	assert_int_equal(len, 8);
+	*kaslr = fdt64_to_cpu(*(const fdt64_t *)p);
+}
+
+/* Issue 12 part 5: every boot gets fresh seeds from getrandom(). */
+static void test_boot_seeds(void **state)
+{
+	static const uint8_t zero[32];
+	uint8_t rng[2][32];
+	uint64_t kaslr[2];
+	struct fixture f[2];
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		fixture_init(&f[i], 1);
+		chosen_seeds(&f[i], rng[i], &kaslr[i]);
+	}
+	/* Two boots sharing 256 or 64 random bits: about 2^-64 odds. */
+	assert_memory_not_equal(rng[0], rng[1], 32);
+	assert_int_not_equal(kaslr[0], kaslr[1]);
+	assert_memory_not_equal(rng[0], zero, 32);
+	assert_int_not_equal(kaslr[0], 0);
+	for (i = 0; i < 2; i++)
+		fixture_fini(&f[i]);
+}
+
 static void test_create_errors(void **state)
 {
 	struct cellvm_config cfg;
@@ -1173,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_console_output_never_blocks),
 		cmocka_unit_test(test_console_input_survives_reboot_file),
 		cmocka_unit_test(test_console_input_survives_reboot_pipe),
+		cmocka_unit_test(test_boot_seeds),
 		cmocka_unit_test(test_user_irq_from_another_thread),
 		cmocka_unit_test(test_user_irq_own_thread),
 	};
