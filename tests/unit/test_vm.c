@@ -25,11 +25,13 @@
 #include "arch/arm64/memmap.h"
 #include "core/vm.h"
 #include "dev/gicv2.h"
+#include "dev/virtio_mmio.h"
 
 #define KERNEL_SIZE (1u << 20)
 #define UART_DR (CELLVM_UART_BASE + 0x000)
 #define UART_PERIPHID0 (CELLVM_UART_BASE + 0xfe0)
 #define NOWHERE 0x0b000000ULL
+#define VIRTIO_SLOT(n) (CELLVM_VIRTIO_MMIO_BASE + (n) * CELLVM_VIRTIO_MMIO_SLOT_SIZE)
 
 /* A minimal arm64 Image: header only (booting.rst), 1 MiB. */
 static uint8_t *make_kernel(void)
@@ -534,6 +536,59 @@ static void test_two_vms(void **state)
 	}
 	for (i = 0; i < 2; i++)
 		fixture_fini(&t[i].f);
+}
+
+/*
+ * Issue 12 part 5: virtio-mmio slots with no device answer as QEMU's virt
+ * board does (virtio 1.2 4.2.2, 4.2.3.1.2): MagicValue, Version 2,
+ * DeviceID 0, the rest RAZ/WI; past the last slot is still nothing.
+ */
+static void test_empty_virtio_slots(void **state)
+{
+	static const struct {
+		uint64_t addr;
+		unsigned len;
+		bool wr;
+		uint64_t want; /* read result */
+	} cases[] = {
+		{ VIRTIO_SLOT(0) + VIRTIO_MMIO_DEVICE_ID, 4, false, 4 }, /* rng */
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_MAGIC_VALUE, 4, false, VIRTIO_MMIO_MAGIC },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_VERSION, 4, false, 2 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_DEVICE_ID, 4, false, 0 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_VENDOR_ID, 4, false, 0 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_STATUS, 4, true, 0xf },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_STATUS, 4, false, 0 }, /* WI */
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_MAGIC_VALUE, 2, false, 0 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_CONFIG, 8, false, 0 },
+		{ VIRTIO_SLOT(31) + VIRTIO_MMIO_MAGIC_VALUE, 4, false, VIRTIO_MMIO_MAGIC },
+		{ VIRTIO_SLOT(31) + VIRTIO_MMIO_DEVICE_ID, 4, false, 0 },
+		{ VIRTIO_SLOT(32), 4, false, 0 }, /* past the region: abort */
+	};
+	static const struct cellvm_dev_cfg rng = { .type = CELLVM_DEV_VIRTIO_RNG };
+	struct cellvm_exit script[sizeof(cases) / sizeof(cases[0])];
+	const struct cellvm_hv_test_vcpu_log *l;
+	struct cellvm_err err = { 0 };
+	struct fixture f;
+	unsigned i, n = sizeof(cases) / sizeof(cases[0]);
+
+	/* virtio-rng takes slot 0; 1..31 hold nothing. */
+	if (create_with(&f, &rng, 1, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	for (i = 0; i < n; i++)
+		script[i] = mmio(cases[i].addr, cases[i].len, cases[i].wr,
+				 cases[i].wr ? cases[i].want : 0);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, script, n), 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	for (i = 0; i < n; i++)
+		if (!cases[i].wr && l->read_data[i] != cases[i].want)
+			fail_msg("case %u: read 0x%llx at 0x%llx, want 0x%llx", i,
+				 (unsigned long long)l->read_data[i],
+				 (unsigned long long)cases[i].addr,
+				 (unsigned long long)cases[i].want);
+	assert_int_equal(l->nr_aborts, 1);
+	assert_int_equal(l->abort_addr[0], VIRTIO_SLOT(32));
+	fixture_fini(&f);
 }
 
 /* The /chosen seeds of a VM's device tree: (rng-seed, kaslr-seed). */
@@ -1218,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_console_input_survives_reboot_file),
 		cmocka_unit_test(test_console_input_survives_reboot_pipe),
 		cmocka_unit_test(test_boot_seeds),
+		cmocka_unit_test(test_empty_virtio_slots),
 		cmocka_unit_test(test_user_irq_from_another_thread),
 		cmocka_unit_test(test_user_irq_own_thread),
 	};
