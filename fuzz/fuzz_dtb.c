@@ -12,7 +12,7 @@
  *                       structure block (offset byte 1 * 4)
  *           bit 2:    with an initrd
  *           bit 3:    with a command line
- *           bit 4:    memory above 4 GiB
+ *           bit 4:    memory above 4 GiB (else: with boot seeds)
  *           bits 5-7: extra room after the blob, in 512-byte steps
  *
  * The blob sits in an exact-size heap buffer. A rejected blob must come
@@ -97,6 +97,7 @@ static int is_memory(const void *fdt, int node)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const uint8_t seed[ARM64_RNG_SEED_SIZE] = { 1, 2, 3 };
 	struct arm64_fdt_cfg cfg = { .gic = ARM64_GIC_V3 };
 	struct cellvm_err err = { 0 };
 	size_t len, bufsize;
@@ -124,6 +125,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 0x04) {
 		cfg.initrd_start = 0x4f000000;
 		cfg.initrd_end = 0x4f800000;
+	}
+	if (!(data[0] & 0x10)) {
+		cfg.rng_seed = seed;
+		cfg.rng_seed_len = sizeof(seed);
+		cfg.kaslr_seed = 0x5eed;
 	}
 	ret = arm64_fdt_patch(buf, bufsize, &cfg, &err);
 	if (ret) {

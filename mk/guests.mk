@@ -5,7 +5,7 @@
 #
 #   make guests          all of them
 #   build/guests/NAME    first-insn, first-insn-hold, mmio-bench, scribble, isv,
-#                        reboot-loop, abort-loop, chatter,
+#                        reboot-loop, abort-loop, chatter, ipi-pingpong,
 #                        padded-{8,16,32,64}M (first-insn padded to that size),
 #                        raw-hello (headerless: for --kernel-format raw)
 
@@ -16,7 +16,7 @@ GUEST_HDRS := tests/guests/guest.h
 PADDED_SIZES := 8 16 32 64
 TEST_GUESTS := $(addprefix build/guests/,first-insn first-insn-hold \
 	mmio-bench scribble isv reboot-loop abort-loop chatter soak hostile \
-	raw-hello $(foreach s,$(PADDED_SIZES),padded-$(s)M))
+	ipi-pingpong raw-hello $(foreach s,$(PADDED_SIZES),padded-$(s)M))
 
 # guest_link SOURCE EXTRA-FLAGS: assemble and link to $@.elf, flatten to $@.
 define guest_link
@@ -60,3 +60,8 @@ e2e-gic3 e2e-gic2: build/guests/soak
 # The hostile part (in E2E_PARTS, both host GICs) boots the attacking guest.
 E2E_FILES += --file build/guests/hostile:/tmp/guest-hostile
 e2e-gic3 e2e-gic2: build/guests/hostile
+
+# The ipi part (in E2E_PARTS, both host GICs) boots the IPI stress guest
+# under --irqchip=user.
+E2E_FILES += --file build/guests/ipi-pingpong:/tmp/guest-ipi-pingpong
+e2e-gic3 e2e-gic2: build/guests/ipi-pingpong

@@ -111,7 +111,9 @@ struct cellvm_hv_ops {
 	int (*set_reg)(struct cellvm_hv_vcpu *v, uint64_t id, uint64_t val);
 	/* In-kernel irqchip: drive a shared peripheral line. */
 	int (*set_irq_line)(struct cellvm_hv *hv, unsigned line, bool level);
-	/* No in-kernel irqchip: drive the vCPU's own IRQ input. */
+	/* No in-kernel irqchip: drive the vCPU's own IRQ input. The core
+	 * calls it only from the thread that runs this vCPU, between runs
+	 * (a KVM 6.1 host can lose a line set from another thread). */
 	int (*set_vcpu_irq)(struct cellvm_hv_vcpu *v, bool level);
 	/* Answer the last exit with an external data abort. */
 	int (*inject_abort)(struct cellvm_hv_vcpu *v, uint64_t addr);

@@ -179,18 +179,68 @@ enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v)
 	}
 }
 
+/*
+ * The vCPU's IRQ input under a user irqchip. A hypervisor may lose a line
+ * set from another thread while the vCPU's own thread enters a run (KVM in
+ * Linux 6.1 does: docs/irqchip.md), and a GIC model that believes the line
+ * is set never sends it again (issue 12). So only the vCPU's own thread
+ * sets its line (hv.h, set_vcpu_irq): others record the level and kick it.
+ * Without a user irqchip nobody records a level and this costs one atomic
+ * load per run.
+ *
+ * No kick is lost: the level is stored before the kick; the kick makes the
+ * current run return or, outside a run, the next one return at once
+ * (hv.h, vcpu_kick), and the thread applies the level before every run.
+ */
+void vcpu_set_irq(struct cellvm_vcpu *v, bool level)
+{
+	atomic_store(&v->irq_want, level);
+	pthread_mutex_lock(&v->kick_lock);
+	if (v->running && !pthread_equal(v->self, pthread_self()))
+		v->vm->hv_ops->vcpu_kick(v->hv);
+	pthread_mutex_unlock(&v->kick_lock);
+}
+
+/* vCPU thread, before each run: give the backend the wanted level. */
+static void vcpu_apply_irq(struct cellvm_vcpu *v)
+{
+	struct cellvm_vm *vm = v->vm;
+	bool want = atomic_load(&v->irq_want);
+
+	if (want == v->irq_set)
+		return;
+	if (vm->hv_ops->set_vcpu_irq(v->hv, want)) {
+		/* Left unset, so the next run retries. */
+		cellvm_log_ratelimited(&vm->log, &v->rl, CELLVM_LOG_WARN,
+				       "vcpu", "cpu%u: cannot set the IRQ line",
+				       v->index);
+		return;
+	}
+	v->irq_set = want;
+}
+
+static void vcpu_set_running(struct cellvm_vcpu *v, bool running)
+{
+	pthread_mutex_lock(&v->kick_lock);
+	v->self = pthread_self();
+	v->running = running;
+	pthread_mutex_unlock(&v->kick_lock);
+}
+
 void *vcpu_thread(void *arg)
 {
 	struct cellvm_vcpu *v = arg;
 	struct cellvm_vm *vm = v->vm;
 	bool first = true;
 
+	vcpu_set_running(v, true);
 	while (atomic_load(&vm->stop) == CELLVM_STOP_NONE) {
 		int ret;
 
 		if (first && v->index == 0)
 			vm_mark(vm, CELLVM_MARK_FIRST_RUN);
 		first = false;
+		vcpu_apply_irq(v);
 		ret = vm->hv_ops->vcpu_run(v->hv, &v->exit);
 		if (ret == -EINTR || ret == -EAGAIN)
 			continue;
@@ -206,5 +256,6 @@ void *vcpu_thread(void *arg)
 		if (vcpu_handle_exit(v) == VCPU_STOP)
 			break;
 	}
+	vcpu_set_running(v, false);
 	return NULL;
 }

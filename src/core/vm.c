@@ -236,6 +236,14 @@ static int vm_create_vcpus(struct cellvm_vm *vm, struct cellvm_err *err)
 					      vm->cpu_features, &v->hv, err);
 		if (ret)
 			return ret;
+		ret = pthread_mutex_init(&v->kick_lock, NULL);
+		if (ret) {
+			if (vm->hv_ops->vcpu_destroy)
+				vm->hv_ops->vcpu_destroy(v->hv);
+			return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+					      "vCPU %u: %s", i, strerror(ret));
+		}
+		atomic_init(&v->irq_want, false);
 		vm->ncpus++;
 	}
 	return 0;
@@ -391,9 +399,11 @@ void cellvm_vm_destroy(struct cellvm_vm *vm)
 		if (vm->dev[i].destroy)
 			vm->dev[i].destroy(vm->dev[i].opaque);
 	console_destroy(vm->console);
-	for (i = 0; i < vm->ncpus; i++)
+	for (i = 0; i < vm->ncpus; i++) {
 		if (vm->hv_ops->vcpu_destroy)
 			vm->hv_ops->vcpu_destroy(vm->vcpu[i].hv);
+		pthread_mutex_destroy(&vm->vcpu[i].kick_lock);
+	}
 	if (vm->hv)
 		vm->hv_ops->vm_destroy(vm->hv);
 	if (vm->ram)

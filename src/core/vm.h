@@ -78,6 +78,19 @@ struct cellvm_vcpu {
 	struct cellvm_exit exit;
 	unsigned failures; /* consecutive aborts that could not be injected */
 	struct cellvm_ratelimit rl;
+	/*
+	 * The vCPU's IRQ input (user irqchip). Any thread records the level
+	 * it wants in irq_want; only the vCPU's own thread gives it to the
+	 * backend, before each run (docs/irqchip.md: a hypervisor can lose
+	 * a line set from another thread). irq_set: the level it last gave.
+	 */
+	atomic_bool irq_want;
+	bool irq_set;
+	/* Guards self and running, so that a kick never signals a thread
+	 * that has left its loop (and may be joined). */
+	pthread_mutex_t kick_lock;
+	pthread_t self;
+	bool running;
 };
 
 /* A device the VM owns: how to stop and free it at teardown. */
@@ -138,6 +151,10 @@ enum vcpu_action {
 };
 enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v);
 void *vcpu_thread(void *arg);
+/* Any thread: drive the vCPU's IRQ input (user irqchip) to `level`. The
+ * vCPU's own thread applies it before its next run; from another thread
+ * this also kicks the vCPU so that it does so promptly. */
+void vcpu_set_irq(struct cellvm_vcpu *v, bool level);
 void vcpu_dump_regs(struct cellvm_vcpu *v, enum cellvm_log_level lvl);
 
 /* Event loop (evloop.c). */

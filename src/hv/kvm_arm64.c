@@ -380,6 +380,13 @@ static int kvm_set_irq_line(struct cellvm_hv *hv, unsigned line, bool level)
 	return ioctl(hv->vm_fd, KVM_IRQ_LINE, &irq) ? -errno : 0;
 }
 
+/*
+ * KVM_IRQ_LINE, type KVM_ARM_IRQ_TYPE_CPU (api.rst): sets HCR_EL2.VI of the
+ * vCPU. Call it only from the vCPU's own thread: in Linux 6.1 that thread
+ * rewrites the same word non-atomically in kvm_arch_vcpu_load() (on every
+ * KVM_RUN entry and every time it is scheduled in), so a change made from
+ * another thread at that moment is lost (docs/irqchip.md).
+ */
 static int kvm_set_vcpu_irq(struct cellvm_hv_vcpu *v, bool level)
 {
 	struct kvm_irq_level irq = {

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cellvm/arm64.h"
 #include "cellvm/cellvm.h"
@@ -19,10 +20,15 @@ struct cellvm_hv_vcpu {
 	unsigned nr_steps;
 	unsigned next;
 	struct cellvm_hv_test_vcpu_log log;
+	pthread_t runner; /* the thread in vcpu_run (hv->lock) */
+	bool runner_known;
+	bool kick_pending; /* a kick not yet taken by a BLOCK step */
+	bool blocked; /* in a BLOCK step */
 };
 
 struct cellvm_hv {
 	pthread_mutex_t lock;
+	pthread_cond_t kicked; /* a vcpu_kick happened */
 	struct cellvm_hv_vcpu vcpu[CELLVM_HV_TEST_MAX_VCPUS];
 	bool line[CELLVM_HV_TEST_MAX_LINES];
 	int max_vcpus;
@@ -43,6 +49,7 @@ static int test_vm_create(int dev_fd, struct cellvm_hv **out,
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
 				      "test backend: out of memory");
 	pthread_mutex_init(&hv->lock, NULL);
+	pthread_cond_init(&hv->kicked, NULL);
 	hv->max_vcpus = CELLVM_HV_TEST_MAX_VCPUS;
 	hv->irqchip_mask = (1u << CELLVM_HV_IRQCHIP_GICV3) |
 			   (1u << CELLVM_HV_IRQCHIP_GICV2) |
@@ -59,6 +66,7 @@ static void test_vm_destroy(struct cellvm_hv *hv)
 {
 	if (!hv)
 		return;
+	pthread_cond_destroy(&hv->kicked);
 	pthread_mutex_destroy(&hv->lock);
 	free(hv);
 }
@@ -131,6 +139,29 @@ static int test_irqchip_create(struct cellvm_hv *hv,
 	return 0;
 }
 
+/* A BLOCK step: wait for a kick (hv->lock held), bounded. */
+static void test_block(struct cellvm_hv_vcpu *v)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CELLVM_HV_TEST_BLOCK_MS / 1000;
+	until.tv_nsec += (CELLVM_HV_TEST_BLOCK_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	v->blocked = true;
+	while (!v->kick_pending)
+		if (pthread_cond_timedwait(&v->hv->kicked, &v->hv->lock,
+					   &until) == ETIMEDOUT) {
+			v->log.block_timeouts++;
+			break;
+		}
+	v->blocked = false;
+	v->kick_pending = false;
+}
+
 static int test_vcpu_run(struct cellvm_hv_vcpu *v, struct cellvm_exit *exit)
 {
 	/* Record the core's answer to the previous step. */
@@ -145,8 +176,18 @@ static int test_vcpu_run(struct cellvm_hv_vcpu *v, struct cellvm_exit *exit)
 		exit->reason = CELLVM_EXIT_SHUTDOWN;
 		return 0;
 	}
+	pthread_mutex_lock(&v->hv->lock);
+	v->runner = pthread_self();
+	v->runner_known = true;
+	v->log.irq_at_run[v->next] = v->log.irq_level;
 	*exit = v->script[v->next++];
 	v->log.steps_run = v->next;
+	if (exit->reason == CELLVM_EXIT_KICK &&
+	    exit->unknown.code == CELLVM_HV_TEST_BLOCK) {
+		test_block(v);
+		exit->unknown.code = 0;
+	}
+	pthread_mutex_unlock(&v->hv->lock);
 	return 0;
 }
 
@@ -154,6 +195,8 @@ static void test_vcpu_kick(struct cellvm_hv_vcpu *v)
 {
 	pthread_mutex_lock(&v->hv->lock);
 	v->log.kicks++;
+	v->kick_pending = true;
+	pthread_cond_broadcast(&v->hv->kicked);
 	pthread_mutex_unlock(&v->hv->lock);
 }
 
@@ -188,6 +231,9 @@ static int test_set_vcpu_irq(struct cellvm_hv_vcpu *v, bool level)
 {
 	pthread_mutex_lock(&v->hv->lock);
 	v->log.irq_level = level;
+	v->log.irq_calls++;
+	if (!v->runner_known || !pthread_equal(v->runner, pthread_self()))
+		v->log.irq_calls_elsewhere++;
 	pthread_mutex_unlock(&v->hv->lock);
 	return 0;
 }
@@ -252,6 +298,18 @@ cellvm_hv_test_log(struct cellvm_hv *hv, unsigned index)
 	if (index >= CELLVM_HV_TEST_MAX_VCPUS)
 		return NULL;
 	return &hv->vcpu[index].log;
+}
+
+bool cellvm_hv_test_blocked(struct cellvm_hv *hv, unsigned index)
+{
+	bool blocked;
+
+	if (index >= CELLVM_HV_TEST_MAX_VCPUS)
+		return false;
+	pthread_mutex_lock(&hv->lock);
+	blocked = hv->vcpu[index].blocked;
+	pthread_mutex_unlock(&hv->lock);
+	return blocked;
 }
 
 bool cellvm_hv_test_line(struct cellvm_hv *hv, unsigned line)

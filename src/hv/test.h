@@ -20,6 +20,16 @@ extern const struct cellvm_hv_ops cellvm_hv_test_ops;
 /* Register ids the fake keeps (arch ids below this; arm64: all of them). */
 #define CELLVM_HV_TEST_MAX_REGS 128
 
+/*
+ * A script step { .reason = CELLVM_EXIT_KICK, .unknown.code =
+ * CELLVM_HV_TEST_BLOCK } stands for a guest that runs until it is kicked:
+ * the run blocks until vcpu_kick (one made since the last such step
+ * counts, as KVM's immediate_exit does), or CELLVM_HV_TEST_BLOCK_MS pass
+ * (counted in block_timeouts), then returns the kick.
+ */
+#define CELLVM_HV_TEST_BLOCK 0xb10c
+#define CELLVM_HV_TEST_BLOCK_MS 3000
+
 struct cellvm_hv_test_vcpu_log {
 	/* Data the core stored for each scripted MMIO read, by step. */
 	uint64_t read_data[CELLVM_HV_TEST_MAX_STEPS];
@@ -36,7 +46,13 @@ struct cellvm_hv_test_vcpu_log {
 	unsigned pmu_irq; /* the INTID it was given */
 	bool pmu_after_irqchip; /* ... once the irqchip existed */
 	bool irq_level; /* last set_vcpu_irq */
+	/* The IRQ input's level as each step's run began, by step. */
+	bool irq_at_run[CELLVM_HV_TEST_MAX_STEPS];
+	unsigned irq_calls; /* set_vcpu_irq calls */
+	/* ... made from a thread other than the one running this vCPU */
+	unsigned irq_calls_elsewhere;
 	unsigned kicks;
+	unsigned block_timeouts;
 };
 
 /* Program vCPU `index`'s exits (copied); at the end of the script the vCPU
@@ -47,6 +63,9 @@ int cellvm_hv_test_script(struct cellvm_hv *hv, unsigned index,
 /* What the core did to vCPU `index`. */
 const struct cellvm_hv_test_vcpu_log *
 cellvm_hv_test_log(struct cellvm_hv *hv, unsigned index);
+
+/* Whether vCPU `index` is blocked in a CELLVM_HV_TEST_BLOCK step now. */
+bool cellvm_hv_test_blocked(struct cellvm_hv *hv, unsigned index);
 
 /* Level last set on a peripheral line through set_irq_line. */
 bool cellvm_hv_test_line(struct cellvm_hv *hv, unsigned line);

@@ -22,9 +22,16 @@
 #define UART_FR_RXFE_BIT 4
 #define UART_FR_TXFF_BIT 5
 
-/* PSCI 0.2 function IDs (ARM DEN 0022, table 5.x), SMC32 convention. */
+/* PSCI 0.2 function IDs (ARM DEN 0022, table 5.x), SMC32 convention,
+ * but CPU_ON in its SMC64 form (64-bit entry point). */
 #define PSCI_VERSION 0x84000000
 #define PSCI_SYSTEM_OFF 0x84000008
+#define PSCI_CPU_ON_64 0xc4000003
+
+/* GICv2 on QEMU virt and cellvm (--irqchip=user, or an in-kernel vGICv2):
+ * distributor and CPU interface (ARM IHI 0048B, section 4.1). */
+#define GICD_BASE 0x08000000
+#define GICC_BASE 0x08010000
 
 /* booting.rst 4: flags = LE (bit 0 = 0), 4K pages (bits 1-2 = 1), may be
  * placed anywhere in RAM (bit 3). */
@@ -61,6 +68,12 @@ _image_end:
 	ldr	w10, [x9, #UART_FR]
 	tbnz	w10, #UART_FR_TXFF_BIT, .Lputc_wait\@
 	str	\wreg, [x9, #UART_DR]
+	.endm
+
+/* reg = the 32-bit immediate imm (movz + movk: any value). */
+	.macro MOV32 reg, imm
+	movz	\reg, #((\imm) & 0xffff)
+	movk	\reg, #(((\imm) >> 16) & 0xffff), lsl #16
 	.endm
 
 /* PSCI SYSTEM_OFF; a VMM that ignores it leaves us parked in WFI. */

@@ -25,6 +25,15 @@
 #define FAKE_BASE 0x0a000000ULL
 #define FAKE2_BASE 0x0a000200ULL
 #define MUTE_BASE 0x0b000000ULL
+#define KASLR_SEED 0x0123456789abcdefULL
+#define OLD_KASLR_SEED 7ULL
+
+/* What the VMM would have drawn from getrandom(). */
+static const uint8_t rng_seed[ARM64_RNG_SEED_SIZE] = {
+	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+	0xbb, 0xcc, 0xdd, 0xee, 0xff, 0xf0, 0xe1, 0xd2, 0xc3, 0xb4, 0xa5,
+	0x96, 0x87, 0x78, 0x69, 0x5a, 0x4b, 0x3c, 0x2d, 0x1e, 0x0f,
+};
 
 /* ---- reading properties back ------------------------------------------ */
 
@@ -171,6 +180,9 @@ static void rig_init(struct rig *r, unsigned ncpus, enum arm64_gic_kind gic,
 		.gic = gic,
 		.bus = &r->bus,
 		.stdout_path = "/pl011@9000000",
+		.rng_seed = rng_seed,
+		.rng_seed_len = sizeof(rng_seed),
+		.kaslr_seed = KASLR_SEED,
 	};
 }
 
@@ -199,6 +211,8 @@ static void check_root_chosen_memory(const void *fdt, const struct rig *r)
 	want_str(fdt, "/chosen", "stdout-path", "/pl011@9000000");
 	want_u64s(fdt, "/chosen", "linux,initrd-start", &initrd[0], 1);
 	want_u64s(fdt, "/chosen", "linux,initrd-end", &initrd[1], 1);
+	want_bytes(fdt, "/chosen", "rng-seed", rng_seed, sizeof(rng_seed));
+	want_u64s(fdt, "/chosen", "kaslr-seed", &r->cfg.kaslr_seed, 1);
 	want_str(fdt, "/memory@40000000", "device_type", "memory");
 	want_u64s(fdt, "/memory@40000000", "reg", mem, 2);
 }
@@ -359,7 +373,8 @@ static void test_build(void **state)
 	}
 }
 
-/* No cmdline, console or initrd, no bus: /chosen is there but empty. */
+/* No cmdline, console, initrd or seeds, no bus: /chosen is there but
+ * empty. */
 static void test_build_minimal(void **state)
 {
 	static uint8_t buf[BUF_SIZE];
@@ -371,6 +386,8 @@ static void test_build_minimal(void **state)
 	r.cfg.stdout_path = NULL;
 	r.cfg.initrd_start = r.cfg.initrd_end = 0;
 	r.cfg.bus = NULL;
+	r.cfg.rng_seed_len = 0;
+	r.cfg.kaslr_seed = 0;
 	assert_int_equal(arm64_fdt_build(&r.cfg, buf, sizeof(buf), NULL), 0);
 	assert_int_equal(fdt_check_full(buf, sizeof(buf)), 0);
 	off = node(buf, "/chosen");
@@ -400,31 +417,34 @@ struct build_err_case {
 	int ret;
 	enum cellvm_errcat cat;
 	const char *msg;
+	size_t seed_len; /* 0: the rig's */
 };
 
 static const struct build_err_case build_errs[] = {
 	{ "tiny buffer", 2, ARM64_GIC_V3, 256, 0, 48, false, -ENOSPC,
-	  CELLVM_E_IMAGE, "generated DTB exceeds 256 bytes" },
+	  CELLVM_E_IMAGE, "generated DTB exceeds 256 bytes", 0 },
 	{ "a bit too small", 8, ARM64_GIC_V3, 1500, 0, 48, false, -ENOSPC,
-	  CELLVM_E_IMAGE, "generated DTB exceeds 1500 bytes" },
+	  CELLVM_E_IMAGE, "generated DTB exceeds 1500 bytes", 0 },
 	{ "GICv2 with 9 CPUs", 9, ARM64_GIC_V2, BUF_SIZE, 0, 48, false,
 	  -EINVAL, CELLVM_E_USAGE,
-	  "9 CPUs: the arm,cortex-a15-gic takes 1 to 8" },
+	  "9 CPUs: the arm,cortex-a15-gic takes 1 to 8", 0 },
 	{ "GICv3 with 124 CPUs", 124, ARM64_GIC_V3, BUF_SIZE, 0, 48, false,
-	  -EINVAL, CELLVM_E_USAGE, "124 CPUs: the arm,gic-v3 takes 1 to 123" },
+	  -EINVAL, CELLVM_E_USAGE, "124 CPUs: the arm,gic-v3 takes 1 to 123", 0 },
 	{ "no CPUs", 0, ARM64_GIC_V3, BUF_SIZE, 0, 48, false, -EINVAL,
-	  CELLVM_E_USAGE, "0 CPUs" },
+	  CELLVM_E_USAGE, "0 CPUs", 0 },
 	{ "duplicate MPIDR", 4, ARM64_GIC_V3, BUF_SIZE, 0, 48, true, -EINVAL,
-	  CELLVM_E_INTERNAL, "CPUs 1 and 3 share MPIDR affinity 0x1" },
+	  CELLVM_E_INTERNAL, "CPUs 1 and 3 share MPIDR affinity 0x1", 0 },
 	{ "device fails", 1, ARM64_GIC_V3, BUF_SIZE, -EIO, 48, false, -EINVAL,
 	  CELLVM_E_IMAGE,
-	  "device fake at 0xa000000: its device-tree node failed (-5)" },
+	  "device fake at 0xa000000: its device-tree node failed (-5)", 0 },
 	{ "device out of room", 1, ARM64_GIC_V3, BUF_SIZE, -FDT_ERR_NOSPACE,
-	  48, false, -ENOSPC, CELLVM_E_IMAGE, "generated DTB exceeds 65536" },
+	  48, false, -ENOSPC, CELLVM_E_IMAGE, "generated DTB exceeds 65536", 0 },
 	{ "device asks for a PPI", 1, ARM64_GIC_V3, BUF_SIZE, 0, 27, false,
-	  -EINVAL, CELLVM_E_IMAGE, "device fake at 0xa000000" },
+	  -EINVAL, CELLVM_E_IMAGE, "device fake at 0xa000000", 0 },
 	{ "device line past the GIC", 1, ARM64_GIC_V3, BUF_SIZE, 0, 96, false,
-	  -EINVAL, CELLVM_E_IMAGE, "device fake at 0xa000000" },
+	  -EINVAL, CELLVM_E_IMAGE, "device fake at 0xa000000", 0 },
+	{ "rng-seed too long", 1, ARM64_GIC_V3, BUF_SIZE, 0, 48, false,
+	  -EINVAL, CELLVM_E_INTERNAL, "rng-seed of 4097 bytes", 4097 },
 };
 
 static void test_build_errors(void **state)
@@ -443,6 +463,8 @@ static void test_build_errors(void **state)
 		r.fake.line = c->fake_line;
 		if (c->dup_mpidr)
 			r.mpidr[3] = r.mpidr[1] | (1ULL << 30);
+		if (c->seed_len)
+			r.cfg.rng_seed_len = c->seed_len;
 		assert_int_equal(arm64_fdt_build(&r.cfg, buf, c->size, &err),
 				 c->ret);
 		assert_int_equal(err.cat, c->cat);
@@ -500,6 +522,9 @@ static void make_user_dtb(void *buf, size_t size, const struct user_dtb *u)
 						  0x1000), 0);
 		assert_int_equal(fdt_property_u32(buf, "linux,initrd-end",
 						  0x2000), 0);
+		assert_int_equal(fdt_property(buf, "rng-seed", "old!", 4), 0);
+		assert_int_equal(fdt_property_u64(buf, "kaslr-seed",
+						  OLD_KASLR_SEED), 0);
 		assert_int_equal(fdt_end_node(buf), 0);
 	}
 	for (i = 0; i < u->nmem; i++) {
@@ -521,18 +546,40 @@ struct patch_case {
 	const char *name;
 	struct user_dtb u;
 	bool initrd, cmdline;
+	bool no_seeds; /* cfg has none: the file's stay */
 };
 
 static const struct patch_case patch_cases[] = {
-	{ "chosen and one memory node", { 2, 2, true, 1 }, true, true },
-	{ "two memory nodes", { 2, 2, true, 2 }, true, true },
-	{ "three memory nodes, 1/1 cells", { 1, 1, true, 3 }, true, true },
-	{ "no chosen, no memory", { 2, 2, false, 0 }, true, true },
-	{ "no cells properties (2/1)", { 0, 0, false, 1 }, true, true },
-	{ "initrd removed", { 2, 2, true, 1 }, false, true },
-	{ "no initrd, no chosen", { 2, 2, false, 1 }, false, true },
-	{ "bootargs kept without a cmdline", { 2, 2, true, 1 }, true, false },
+	{ "chosen and one memory node", { 2, 2, true, 1 }, true, true, false },
+	{ "two memory nodes", { 2, 2, true, 2 }, true, true, false },
+	{ "three memory nodes, 1/1 cells", { 1, 1, true, 3 }, true, true, false },
+	{ "no chosen, no memory", { 2, 2, false, 0 }, true, true, false },
+	{ "no cells properties (2/1)", { 0, 0, false, 1 }, true, true, false },
+	{ "initrd removed", { 2, 2, true, 1 }, false, true, false },
+	{ "no initrd, no chosen", { 2, 2, false, 1 }, false, true, false },
+	{ "bootargs kept without a cmdline", { 2, 2, true, 1 }, true, false, false },
+	{ "the file's seeds kept without fresh ones", { 2, 2, true, 1 }, true,
+	  true, true },
+	{ "no seeds anywhere", { 2, 2, false, 1 }, true, true, true },
 };
+
+/* Fresh seeds replace the file's; without fresh ones the file's stay. */
+static void check_patched_seeds(const void *fdt, const struct patch_case *c)
+{
+	const uint64_t fresh = KASLR_SEED, old = OLD_KASLR_SEED;
+
+	if (!c->no_seeds) {
+		want_bytes(fdt, "/chosen", "rng-seed", rng_seed,
+			   sizeof(rng_seed));
+		want_u64s(fdt, "/chosen", "kaslr-seed", &fresh, 1);
+	} else if (c->u.chosen) {
+		want_bytes(fdt, "/chosen", "rng-seed", "old!", 4);
+		want_u64s(fdt, "/chosen", "kaslr-seed", &old, 1);
+	} else {
+		assert_false(has(fdt, "/chosen", "rng-seed"));
+		assert_false(has(fdt, "/chosen", "kaslr-seed"));
+	}
+}
 
 static void check_patched(const void *fdt, const struct patch_case *c,
 			  size_t bufsize)
@@ -554,6 +601,7 @@ static void check_patched(const void *fdt, const struct patch_case *c,
 		assert_false(has(fdt, "/chosen", "linux,initrd-start"));
 		assert_false(has(fdt, "/chosen", "linux,initrd-end"));
 	}
+	check_patched_seeds(fdt, c);
 	fdt_for_each_subnode(off, fdt, 0) {
 		name = fdt_get_name(fdt, off, NULL);
 		nmem += !strncmp(name, "memory", 6);
@@ -594,6 +642,10 @@ static void test_patch(void **state)
 			r.cfg.initrd_start = r.cfg.initrd_end = 0;
 		if (!c->cmdline)
 			r.cfg.cmdline = NULL;
+		if (c->no_seeds) {
+			r.cfg.rng_seed_len = 0;
+			r.cfg.kaslr_seed = 0;
+		}
 		memset(buf, 0, sizeof(buf));
 		make_user_dtb(buf, 4096, &c->u);
 		/* The room the layout gives: the blob plus the patch room. */
@@ -712,7 +764,8 @@ static void test_patch_odd(void **state)
 {
 	static const struct user_dtb one = { 2, 2, true, 1 };
 	static uint8_t buf[BUF_SIZE];
-	const struct patch_case c = { "", { 2, 2, true, 0 }, true, true };
+	const struct patch_case c = { "", { 2, 2, true, 0 }, true, true,
+				      false };
 	struct rig r;
 	int chosen;
 

@@ -2,7 +2,8 @@
 /*
  * Whole VMs on the scripted test backend: exit dispatch (MMIO to a device,
  * MMIO to nowhere, system events, unknown exits), the boot registers and
- * device tree the arm64 machine sets up, and two VMs in one process.
+ * device tree the arm64 machine sets up, two VMs in one process, and who
+ * drives a vCPU's IRQ input under the user irqchip.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,11 +24,14 @@
 #include "hv/test.h"
 #include "arch/arm64/memmap.h"
 #include "core/vm.h"
+#include "dev/gicv2.h"
+#include "dev/virtio_mmio.h"
 
 #define KERNEL_SIZE (1u << 20)
 #define UART_DR (CELLVM_UART_BASE + 0x000)
 #define UART_PERIPHID0 (CELLVM_UART_BASE + 0xfe0)
 #define NOWHERE 0x0b000000ULL
+#define VIRTIO_SLOT(n) (CELLVM_VIRTIO_MMIO_BASE + (n) * CELLVM_VIRTIO_MMIO_SLOT_SIZE)
 
 /* A minimal arm64 Image: header only (booting.rst), 1 MiB. */
 static uint8_t *make_kernel(void)
@@ -76,6 +80,14 @@ static void fixture_create(struct fixture *f)
 static void fixture_init(struct fixture *f, unsigned ncpus)
 {
 	fixture_config(f, ncpus);
+	fixture_create(f);
+}
+
+static void fixture_init_irqchip(struct fixture *f, unsigned ncpus,
+				 enum cellvm_irqchip_mode irqchip)
+{
+	fixture_config(f, ncpus);
+	f->cfg.irqchip = irqchip;
 	fixture_create(f);
 }
 
@@ -524,6 +536,103 @@ static void test_two_vms(void **state)
 	}
 	for (i = 0; i < 2; i++)
 		fixture_fini(&t[i].f);
+}
+
+/*
+ * Issue 12 part 5: virtio-mmio slots with no device answer as QEMU's virt
+ * board does (virtio 1.2 4.2.2, 4.2.3.1.2): MagicValue, Version 2,
+ * DeviceID 0, the rest RAZ/WI; past the last slot is still nothing.
+ */
+static void test_empty_virtio_slots(void **state)
+{
+	static const struct {
+		uint64_t addr;
+		unsigned len;
+		bool wr;
+		uint64_t want; /* read result */
+	} cases[] = {
+		{ VIRTIO_SLOT(0) + VIRTIO_MMIO_DEVICE_ID, 4, false, 4 }, /* rng */
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_MAGIC_VALUE, 4, false, VIRTIO_MMIO_MAGIC },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_VERSION, 4, false, 2 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_DEVICE_ID, 4, false, 0 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_VENDOR_ID, 4, false, 0 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_STATUS, 4, true, 0xf },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_STATUS, 4, false, 0 }, /* WI */
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_MAGIC_VALUE, 2, false, 0 },
+		{ VIRTIO_SLOT(1) + VIRTIO_MMIO_CONFIG, 8, false, 0 },
+		{ VIRTIO_SLOT(31) + VIRTIO_MMIO_MAGIC_VALUE, 4, false, VIRTIO_MMIO_MAGIC },
+		{ VIRTIO_SLOT(31) + VIRTIO_MMIO_DEVICE_ID, 4, false, 0 },
+		{ VIRTIO_SLOT(32), 4, false, 0 }, /* past the region: abort */
+	};
+	static const struct cellvm_dev_cfg rng = { .type = CELLVM_DEV_VIRTIO_RNG };
+	struct cellvm_exit script[sizeof(cases) / sizeof(cases[0])];
+	const struct cellvm_hv_test_vcpu_log *l;
+	struct cellvm_err err = { 0 };
+	struct fixture f;
+	unsigned i, n = sizeof(cases) / sizeof(cases[0]);
+
+	/* virtio-rng takes slot 0; 1..31 hold nothing. */
+	if (create_with(&f, &rng, 1, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	for (i = 0; i < n; i++)
+		script[i] = mmio(cases[i].addr, cases[i].len, cases[i].wr,
+				 cases[i].wr ? cases[i].want : 0);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, script, n), 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	for (i = 0; i < n; i++)
+		if (!cases[i].wr && l->read_data[i] != cases[i].want)
+			fail_msg("case %u: read 0x%llx at 0x%llx, want 0x%llx", i,
+				 (unsigned long long)l->read_data[i],
+				 (unsigned long long)cases[i].addr,
+				 (unsigned long long)cases[i].want);
+	assert_int_equal(l->nr_aborts, 1);
+	assert_int_equal(l->abort_addr[0], VIRTIO_SLOT(32));
+	fixture_fini(&f);
+}
+
+/* The /chosen seeds of a VM's device tree: (rng-seed, kaslr-seed). */
+static void chosen_seeds(struct fixture *f, uint8_t *rng, uint64_t *kaslr)
+{
+	const struct cellvm_hv_test_vcpu_log *l = cellvm_hv_test_log(f->vm->hv, 0);
+	const void *fdt = cellvm_mem_ptr(&f->vm->mem,
+					 l->reg[CELLVM_ARM64_REG_X(0)], 64);
+	const void *p;
+	int node, len;
+
+	assert_non_null(fdt);
+	node = fdt_path_offset(fdt, "/chosen");
+	assert_true(node >= 0);
+	p = fdt_getprop(fdt, node, "rng-seed", &len);
+	assert_non_null(p);
+	assert_int_equal(len, 32);
+	memcpy(rng, p, 32);
+	p = fdt_getprop(fdt, node, "kaslr-seed", &len);
+	assert_non_null(p);
+	assert_int_equal(len, 8);
+	*kaslr = fdt64_to_cpu(*(const fdt64_t *)p);
+}
+
+/* Issue 12 part 5: every boot gets fresh seeds from getrandom(). */
+static void test_boot_seeds(void **state)
+{
+	static const uint8_t zero[32];
+	uint8_t rng[2][32];
+	uint64_t kaslr[2];
+	struct fixture f[2];
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		fixture_init(&f[i], 1);
+		chosen_seeds(&f[i], rng[i], &kaslr[i]);
+	}
+	/* Two boots sharing 256 or 64 random bits: about 2^-64 odds. */
+	assert_memory_not_equal(rng[0], rng[1], 32);
+	assert_int_not_equal(kaslr[0], kaslr[1]);
+	assert_memory_not_equal(rng[0], zero, 32);
+	assert_int_not_equal(kaslr[0], 0);
+	for (i = 0; i < 2; i++)
+		fixture_fini(&f[i]);
 }
 
 static void test_create_errors(void **state)
@@ -1063,6 +1172,83 @@ static void test_console_input_survives_reboot_pipe(void **state)
 	free(d);
 }
 
+/*
+ * Issue 12: under the user irqchip only the vCPU's own thread may set its
+ * IRQ input (KVM 6.1 loses a line set from another thread). A level set
+ * from elsewhere while the vCPU runs must kick it, and be applied by its
+ * own thread before it runs again.
+ */
+static void test_user_irq_from_another_thread(void **state)
+{
+	const struct cellvm_exit script[] = {
+		event(CELLVM_EXIT_KICK, CELLVM_HV_TEST_BLOCK), /* runs until kicked */
+		mmio(UART_DR, 1, true, 'k'),
+	};
+	const struct cellvm_hv_test_vcpu_log *l;
+	struct vm_thread t;
+	struct cellvm_vm *vm;
+	pthread_t th;
+	unsigned waited = 0;
+
+	fixture_init_irqchip(&t.f, 1, CELLVM_IRQCHIP_USER);
+	vm = t.f.vm;
+	assert_int_equal(cellvm_hv_test_script(vm->hv, 0, script, 2), 0);
+	assert_int_equal(pthread_create(&th, NULL, run_thread, &t), 0);
+	while (!cellvm_hv_test_blocked(vm->hv, 0) && waited++ < 2000)
+		usleep(1000);
+	assert_true(cellvm_hv_test_blocked(vm->hv, 0));
+	/* This thread is not the vCPU's: as the event loop or another vCPU
+	 * raising it through the GIC model would be. */
+	vcpu_set_irq(&vm->vcpu[0], true);
+	pthread_join(th, NULL);
+	assert_int_equal(t.why, CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(vm->hv, 0);
+	assert_int_equal(l->block_timeouts, 0); /* the vCPU was kicked */
+	assert_int_equal(l->irq_calls, 1);
+	assert_int_equal(l->irq_calls_elsewhere, 0);
+	assert_false(l->irq_at_run[0]);
+	assert_true(l->irq_at_run[1]); /* set before the next run */
+	fixture_fini(&t.f);
+}
+
+/* The vCPU's own changes through the GIC model (an SGI to itself, its
+ * acknowledge) reach the backend before its next run, without a kick. */
+static void test_user_irq_own_thread(void **state)
+{
+	struct fixture f;
+	const uint64_t d = CELLVM_GIC_DIST_BASE, c = CELLVM_GIC_CPU_BASE;
+	const struct cellvm_exit script[] = {
+		mmio(d + GICD_CTLR, 4, true, GICD_CTLR_ENABLE_GRP0),
+		mmio(d + GICD_ISENABLER, 4, true, 1u << 1), /* SGI 1 */
+		mmio(c + GICC_PMR, 4, true, 0xf0),
+		mmio(c + GICC_CTLR, 4, true, GICC_CTLR_ENABLE_GRP0),
+		/* IHI 0048B 4.3.15: SGI 1 to the requesting CPU only. */
+		mmio(d + GICD_SGIR, 4, true,
+		     (GICD_SGIR_FILTER_SELF << GICD_SGIR_FILTER_SHIFT) | 1),
+		event(CELLVM_EXIT_KICK, 0), /* 5: the line is up */
+		mmio(c + GICC_IAR, 4, false, 0), /* 6: acknowledge */
+		event(CELLVM_EXIT_KICK, 0), /* 7: the line is down */
+		mmio(c + GICC_EOIR, 4, true, 1),
+	};
+	const struct cellvm_hv_test_vcpu_log *l;
+
+	fixture_init_irqchip(&f, 1, CELLVM_IRQCHIP_USER);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, script,
+					       sizeof(script) / sizeof(script[0])),
+			 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	l = cellvm_hv_test_log(f.vm->hv, 0);
+	assert_false(l->irq_at_run[4]);
+	assert_true(l->irq_at_run[5]);
+	assert_int_equal(l->read_data[6], 1); /* SGI 1 from CPU 0 */
+	assert_false(l->irq_at_run[7]);
+	assert_int_equal(l->irq_calls, 2);
+	assert_int_equal(l->irq_calls_elsewhere, 0);
+	/* The one kick is the stop's: the vCPU never kicked itself. */
+	assert_int_equal(l->kicks, 1);
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1086,6 +1272,10 @@ int main(void)
 		cmocka_unit_test(test_console_output_never_blocks),
 		cmocka_unit_test(test_console_input_survives_reboot_file),
 		cmocka_unit_test(test_console_input_survives_reboot_pipe),
+		cmocka_unit_test(test_boot_seeds),
+		cmocka_unit_test(test_empty_virtio_slots),
+		cmocka_unit_test(test_user_irq_from_another_thread),
+		cmocka_unit_test(test_user_irq_own_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

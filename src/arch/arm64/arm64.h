@@ -118,7 +118,20 @@ struct arm64_fdt_cfg {
 	/* The user DTB's name for patch errors ("DTB <name>: ..."); NULL:
 	 * messages start with just "DTB". */
 	const char *dtb_name;
+	/*
+	 * /chosen rng-seed (rng_seed_len bytes; 0: none) and kaslr-seed (0:
+	 * none), for generated and patched DTBs alike: Linux feeds the first
+	 * to its RNG at boot (drivers/of/fdt.c, early_init_dt_scan_chosen)
+	 * and arm64 randomizes its virtual placement from the second
+	 * (arch/arm64/kernel/pi/kaslr_early.c); both then wipe them.
+	 */
+	const uint8_t *rng_seed;
+	size_t rng_seed_len;
+	uint64_t kaslr_seed;
 };
+
+/* Bytes of /chosen rng-seed cellvm gives (as QEMU's virt: 256 bits). */
+#define ARM64_RNG_SEED_SIZE 32
 
 /*
  * Write a device tree for cfg into buf (size bytes, at most 2 MiB used).
@@ -134,7 +147,8 @@ int arm64_fdt_build(const struct arm64_fdt_cfg *cfg, void *buf, size_t size,
 /*
  * Patch a user DTB that starts at buf (bufsize bytes of room, the blob's
  * totalsize at most that): set /chosen bootargs and linux,initrd-start/end
- * (removed without an initrd), make the first memory node describe
+ * (removed without an initrd) and the seeds cfg has (others left as they
+ * are), make the first memory node describe
  * mem_base/mem_size and delete the other memory nodes (a memory node is
  * created when there is none), then pack the blob. cpus, GIC and devices
  * are the user's business and left alone; so is stdout-path. Errors:

@@ -7,7 +7,8 @@
  * slots for the same configuration. Queue notifications reach a device's
  * worker through an eventfd the backend signals directly (ioeventfd)
  * where it can; interrupts go through irqfd where the irqchip offers it;
- * both fall back to ordinary exits and line changes.
+ * both fall back to ordinary exits and line changes. The slots left over
+ * answer "no device" (src/dev/virtio_mmio_empty.c).
  *
  * A new virtio device is one file under src/dev/ with its
  * struct virtio_dev_type, plus one row here.
@@ -19,6 +20,7 @@
 #include "arch/arm64/memmap.h"
 #include "core/vm.h"
 #include "dev/virtio_devices.h"
+#include "dev/virtio_mmio_empty.h"
 
 static const struct virtio_dev_type *const virtio_types[] = {
 	&virtio_blk_type,
@@ -109,6 +111,43 @@ static int check_list(const struct cellvm_config *cfg, struct cellvm_err *err)
 	return 0;
 }
 
+static void empty_destroy(void *e)
+{
+	virtio_mmio_empty_destroy(e);
+}
+
+/* Slots from `slot` on hold no device: one window answers for them. */
+static int add_empty_slots(struct cellvm_vm *vm, unsigned slot,
+			   struct cellvm_err *err)
+{
+	struct virtio_mmio_empty *e;
+	int ret;
+
+	if (slot >= CELLVM_VIRTIO_MMIO_SLOTS)
+		return 0;
+	ret = virtio_mmio_empty_create(&vm->log, &e);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "empty virtio slots: %s", strerror(-ret));
+	ret = vm_own_device(vm, e, NULL, empty_destroy);
+	if (ret) {
+		virtio_mmio_empty_destroy(e);
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "empty virtio slots: more than %d devices",
+				      CELLVM_MAX_DEVICES);
+	}
+	ret = cellvm_bus_add(&vm->bus, "virtio-mmio-empty",
+			     CELLVM_VIRTIO_MMIO_BASE +
+				     slot * CELLVM_VIRTIO_MMIO_SLOT_SIZE,
+			     (CELLVM_VIRTIO_MMIO_SLOTS - slot) *
+				     CELLVM_VIRTIO_MMIO_SLOT_SIZE,
+			     &virtio_mmio_empty_ops, e);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "empty virtio slots: %s", strerror(-ret));
+	return 0;
+}
+
 int arm64_virtio_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 {
 	const struct cellvm_config *cfg = &vm->cfg;
@@ -137,5 +176,5 @@ int arm64_virtio_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 				return ret;
 		}
 	}
-	return 0;
+	return add_empty_slots(vm, slot, err);
 }

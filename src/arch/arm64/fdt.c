@@ -15,6 +15,8 @@
  *			stdout-path = "/pl011@9000000";
  *			linux,initrd-start = /bits/ 64 <0x4f000000>;
  *			linux,initrd-end = /bits/ 64 <0x4f400000>;
+ *			rng-seed = [32 bytes from getrandom()];
+ *			kaslr-seed = /bits/ 64 <from getrandom()>;
  *		};
  *		memory@40000000 {
  *			device_type = "memory";
@@ -89,6 +91,7 @@
 
 #define FDT_NAME_MAX 64
 #define FDT_MAX_CELLS 16
+#define FDT_MAX_SEED 4096 /* bytes of rng-seed we accept to write */
 
 /* Sequential-write state: the first libfdt error sticks, and every later
  * step becomes a no-op, so the node functions read as plain sequences. */
@@ -211,6 +214,12 @@ static void node_chosen(struct fdt_builder *b, const struct arm64_fdt_cfg *cfg)
 		prop_u64s(b, "linux,initrd-start", &cfg->initrd_start, 1);
 		prop_u64s(b, "linux,initrd-end", &cfg->initrd_end, 1);
 	}
+	/* Documentation/devicetree/bindings/chosen.txt (dt-schema
+	 * chosen.yaml): rng-seed is bytes, kaslr-seed a 64-bit value. */
+	if (cfg->rng_seed_len)
+		prop(b, "rng-seed", cfg->rng_seed, (int)cfg->rng_seed_len);
+	if (cfg->kaslr_seed)
+		prop_u64s(b, "kaslr-seed", &cfg->kaslr_seed, 1);
 	end(b);
 }
 
@@ -403,11 +412,22 @@ static int device_nodes(struct fdt_builder *b, const struct cellvm_bus *bus,
 
 #define NR_GIC_VARIANTS (sizeof(gic_variants) / sizeof(gic_variants[0]))
 
+static int check_seed(const struct arm64_fdt_cfg *cfg, struct cellvm_err *err)
+{
+	if (cfg->rng_seed_len > FDT_MAX_SEED ||
+	    (cfg->rng_seed_len && !cfg->rng_seed))
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, -EINVAL,
+				      "rng-seed of %zu bytes: want 1 to %d",
+				      cfg->rng_seed_len, FDT_MAX_SEED);
+	return 0;
+}
+
 static int check_cfg(const struct arm64_fdt_cfg *cfg, struct cellvm_err *err)
 {
 	const struct gic_variant *v;
 	uint64_t hwid;
 	unsigned i, j;
+	int ret;
 
 	if ((unsigned)cfg->gic >= NR_GIC_VARIANTS)
 		return cellvm_err_set(err, CELLVM_E_USAGE, -EINVAL,
@@ -420,6 +440,9 @@ static int check_cfg(const struct arm64_fdt_cfg *cfg, struct cellvm_err *err)
 	if (cfg->mem_size == 0)
 		return cellvm_err_set(err, CELLVM_E_USAGE, -EINVAL,
 				      "memory size 0");
+	ret = check_seed(cfg, err);
+	if (ret)
+		return ret;
 	/* Two cpu nodes with one reg would be one CPU to the kernel. */
 	for (i = 0; i < cfg->ncpus; i++) {
 		hwid = cfg->mpidr[i] & MPIDR_HWID_MASK;
@@ -529,7 +552,21 @@ static int set_initrd(void *fdt, int chosen, const struct arm64_fdt_cfg *cfg)
 	return 0;
 }
 
-/* /chosen: created if missing; bootargs and the initrd replaced. */
+/* Fresh seeds replace the file's: one reused on every boot is none. */
+static int set_seeds(void *fdt, int chosen, const struct arm64_fdt_cfg *cfg)
+{
+	int ret = 0;
+
+	if (cfg->rng_seed_len)
+		ret = fdt_setprop(fdt, chosen, "rng-seed", cfg->rng_seed,
+				  (int)cfg->rng_seed_len);
+	if (!ret && cfg->kaslr_seed)
+		ret = fdt_setprop_u64(fdt, chosen, "kaslr-seed",
+				      cfg->kaslr_seed);
+	return ret;
+}
+
+/* /chosen: created if missing; bootargs, the initrd and seeds replaced. */
 static int patch_chosen(void *fdt, const struct arm64_fdt_cfg *cfg)
 {
 	int chosen, ret;
@@ -544,6 +581,9 @@ static int patch_chosen(void *fdt, const struct arm64_fdt_cfg *cfg)
 		if (ret)
 			return ret;
 	}
+	ret = set_seeds(fdt, chosen, cfg);
+	if (ret)
+		return ret;
 	return set_initrd(fdt, chosen, cfg);
 }
 
@@ -676,6 +716,9 @@ int arm64_fdt_patch(void *buf, size_t bufsize,
 	if (!buf)
 		return dtb_err(cfg, err, -EINVAL,
 				      "missing");
+	ret = check_seed(cfg, err);
+	if (ret)
+		return ret;
 	/* Header, block bounds and the whole structure block. */
 	ret = check_full(buf, bufsize);
 	if (ret)

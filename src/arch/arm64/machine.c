@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -68,13 +69,14 @@ static const struct cellvm_irqchip_ops kernel_irqchip_ops = {
 	.irqfd = kernel_irq_irqfd,
 };
 
-/* The user GIC's CPU output drives the vCPU's IRQ input. */
+/* The user GIC's CPU output drives the vCPU's IRQ input, which only the
+ * vCPU's own thread sets (vcpu_set_irq). */
 static void user_gic_cpu_irq(void *opaque, unsigned cpu, bool level)
 {
 	struct cellvm_vm *vm = opaque;
 
 	if (cpu < vm->ncpus)
-		vm->hv_ops->set_vcpu_irq(vm->vcpu[cpu].hv, level);
+		vcpu_set_irq(&vm->vcpu[cpu], level);
 }
 
 static int setup_user_gic(struct cellvm_vm *vm, struct cellvm_err *err)
@@ -431,8 +433,49 @@ static const char *default_cmdline(const struct cellvm_vm *vm)
 	return "console=ttyAMA0";
 }
 
-static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
-		     struct cellvm_err *err)
+/* buf from the host's CSPRNG without waiting; 0 or -errno. */
+static int fill_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, GRND_NONBLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * /chosen rng-seed and kaslr-seed, fresh for every boot (a reboot makes a
+ * new VM). A host whose RNG is not ready yet gets a boot without them
+ * rather than a wait: the guest then seeds itself, later.
+ */
+static void boot_seeds(struct cellvm_vm *vm, struct arm64_fdt_cfg *fc,
+		       uint8_t *rng_seed, size_t len)
+{
+	int ret = fill_random(rng_seed, len);
+
+	if (!ret)
+		ret = fill_random(&fc->kaslr_seed, sizeof(fc->kaslr_seed));
+	if (ret) {
+		fc->kaslr_seed = 0;
+		cellvm_log(&vm->log, CELLVM_LOG_WARN, "boot",
+			   "getrandom: %s: no rng-seed or kaslr-seed for the guest",
+			   strerror(-ret));
+		return;
+	}
+	fc->rng_seed = rng_seed;
+	fc->rng_seed_len = len;
+}
+
+static int build_dtb(struct cellvm_vm *vm, struct arm64_images *im,
+		     uint8_t *rng_seed, struct cellvm_err *err)
 {
 	struct arm64_machine *m = machine(vm);
 	struct arm64_layout *l = &m->layout;
@@ -465,6 +508,7 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 	if (!buf)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ERANGE,
 				      "DTB location outside RAM");
+	boot_seeds(vm, &fc, rng_seed, ARM64_RNG_SEED_SIZE);
 	for (i = 0; i < vm->ncpus; i++) {
 		ret = vm->hv_ops->get_reg(vm->vcpu[i].hv, CELLVM_ARM64_REG_MPIDR,
 					  &mpidr[i]);
@@ -478,6 +522,17 @@ static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
 		return ret;
 	fc.dtb_name = im->dtb.path;
 	return arm64_fdt_patch(buf, l->dtb_max, &fc, err);
+}
+
+/* The seed's only copy belongs in the guest's tree. */
+static int write_dtb(struct cellvm_vm *vm, struct arm64_images *im,
+		     struct cellvm_err *err)
+{
+	uint8_t rng_seed[ARM64_RNG_SEED_SIZE];
+	int ret = build_dtb(vm, im, rng_seed, err);
+
+	explicit_bzero(rng_seed, sizeof(rng_seed));
+	return ret;
 }
 
 /* --dump-dtb: the tree exactly as the guest will see it. */
