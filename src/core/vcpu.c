@@ -185,6 +185,10 @@ void *vcpu_thread(void *arg)
 	struct cellvm_vm *vm = v->vm;
 	bool first = true;
 
+	/* The vCPU was set up by the creating thread: restrict this one
+	 * before its first exit. */
+	if (vm_thread_enter(vm, CELLVM_THREAD_VCPU))
+		return NULL;
 	while (atomic_load(&vm->stop) == CELLVM_STOP_NONE) {
 		int ret;
 
