@@ -25,7 +25,7 @@ threads_filtered() {
 	[ "$total" -ge "$2" ] && [ "$bad" = 0 ]
 }
 
-start_vm $VIRQ --cpus 2 --cmdline "$QUIET" --console virtio --rng \
+start_vm $VIRQ --cpus 2 --cmdline "console=hvc0 quiet" --console virtio --rng \
 	--disk "$D/disk.img" --net tap=cvtap9
 wait_for '/ # ' 120
 # Bring the second vCPU up for sure and touch every device.
