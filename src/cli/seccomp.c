@@ -119,7 +119,9 @@ enum {
 	IO_SETUP = 1 << 0, /* the backend's setup list */
 	IO_VCPU = 1 << 1, /* the backend's vCPU list */
 	IO_IRQ = 1 << 2, /* the backend's interrupt list */
-	IO_TERM = 1 << 3, /* TCSETSF: the terminal restored at exit */
+	/* TCGETS, TCSETSF: the terminal restored at exit (glibc's
+	 * tcsetattr reads the modes back to check them) */
+	IO_TERM = 1 << 3,
 	IO_TAP = 1 << 4, /* TUNSETIFF: a TAP opened on VM creation */
 };
 
@@ -215,12 +217,12 @@ static int ioctl_add(scmp_filter_ctx ctx, const unsigned long *req,
 static int ioctls_add(scmp_filter_ctx ctx, unsigned which,
 		      const struct cellvm_hv_ioctls *io)
 {
-	static const unsigned long term[] = { TCSETSF };
+	static const unsigned long term[] = { TCGETS, TCSETSF };
 	static const unsigned long tap[] = { TUNSETIFF };
 	int ret;
 
 	/* Every thread may restore the terminal: the SIGSYS handler does. */
-	ret = ioctl_add(ctx, term, 1);
+	ret = ioctl_add(ctx, term, 2);
 	if (!ret && (which & IO_TAP))
 		ret = ioctl_add(ctx, tap, 1);
 	if (!io)

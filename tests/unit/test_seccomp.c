@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -51,6 +52,7 @@ static const struct cellvm_hv_ioctls fake_io = {
 struct fds {
 	int pipe[2];
 	int sock[2];
+	int pty; /* a terminal, -1 if the host has none */
 };
 
 /* Each returns 0 when the call did what the kind may expect. */
@@ -91,6 +93,16 @@ static int p_ioctl_irq(const struct fds *f)
 static int p_ioctl_other(const struct fds *f)
 {
 	return ioctl_is(f->pipe[0], REQ_OTHER, EINVAL);
+}
+
+/* Every kind may restore the terminal (the SIGSYS handler does). */
+static int p_term(const struct fds *f)
+{
+	struct termios t;
+
+	if (f->pty < 0)
+		return 0; /* said loudly in run_child */
+	return tcgetattr(f->pty, &t) || tcsetattr(f->pty, TCSAFLUSH, &t) ? -1 : 0;
 }
 
 static int p_pread(const struct fds *f)
@@ -208,6 +220,9 @@ static void run_child(enum cellvm_thread_kind kind, const probe_fn *probes,
 	assert_int_equal(pipe(errp), 0);
 	assert_int_equal(pipe(f.pipe), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f.sock), 0);
+	f.pty = posix_openpt(O_RDWR | O_NOCTTY);
+	if (f.pty < 0)
+		fail_msg("no pseudo-terminal: the terminal probe cannot run");
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -233,35 +248,37 @@ static void run_child(enum cellvm_thread_kind kind, const probe_fn *probes,
 	close(f.pipe[1]);
 	close(f.sock[0]);
 	close(f.sock[1]);
+	close(f.pty);
 }
 
 struct kind_case {
 	enum cellvm_thread_kind kind;
-	probe_fn allowed[6];
+	probe_fn allowed[8]; /* NULL-terminated */
 	probe_fn forbidden;
 	const char *syscall; /* the name the line must give */
 };
 
 static const struct kind_case cases[] = {
 	{ CELLVM_THREAD_EVLOOP,
-	  { p_write, p_open, p_ioctl_setup, p_ioctl_vcpu, p_mmap_rw },
+	  { p_write, p_open, p_ioctl_setup, p_ioctl_vcpu, p_mmap_rw, p_term },
 	  p_getppid, "getppid" },
 	{ CELLVM_THREAD_EVLOOP, { p_write }, p_fork, "clone" },
 	{ CELLVM_THREAD_EVLOOP, { p_sigaction_rt }, p_sigaction_other,
 	  "rt_sigaction" },
 	{ CELLVM_THREAD_EVLOOP, { p_write }, p_ioctl_other, "ioctl" },
-	{ CELLVM_THREAD_VCPU, { p_write, p_ioctl_vcpu, p_ioctl_irq, p_mmap_rw },
+	{ CELLVM_THREAD_VCPU,
+	  { p_write, p_ioctl_vcpu, p_ioctl_irq, p_mmap_rw, p_term },
 	  p_open, "openat" },
 	{ CELLVM_THREAD_VCPU, { p_write }, p_mmap_exec, "mmap" },
 	{ CELLVM_THREAD_VCPU, { p_write }, p_ioctl_setup, "ioctl" },
-	{ CELLVM_THREAD_VIRTIO_BLK, { p_pread, p_pwrite, p_ioctl_irq },
+	{ CELLVM_THREAD_VIRTIO_BLK, { p_pread, p_pwrite, p_ioctl_irq, p_term },
 	  p_getrandom, "getrandom" },
-	{ CELLVM_THREAD_VIRTIO_NET, { p_write, p_ioctl_irq }, p_ioctl_vcpu,
+	{ CELLVM_THREAD_VIRTIO_NET, { p_write, p_ioctl_irq, p_term }, p_ioctl_vcpu,
 	  "ioctl" },
 	{ CELLVM_THREAD_VIRTIO_NET, { p_write }, p_socket, "socket" },
-	{ CELLVM_THREAD_VIRTIO_RNG, { p_getrandom }, p_pwrite, "pwrite64" },
-	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write }, p_open, "openat" },
-	{ CELLVM_THREAD_CONSOLE_PUMP, { p_send }, p_getrandom, "getrandom" },
+	{ CELLVM_THREAD_VIRTIO_RNG, { p_getrandom, p_term }, p_pwrite, "pwrite64" },
+	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write, p_term }, p_open, "openat" },
+	{ CELLVM_THREAD_CONSOLE_PUMP, { p_send, p_term }, p_getrandom, "getrandom" },
 };
 
 static void test_allowed_calls(void **state)
