@@ -430,6 +430,7 @@ static const unsigned long kvm_setup_ioctls[] = {
 	KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU, KVM_ARM_VCPU_INIT,
 	KVM_CREATE_DEVICE, KVM_SET_DEVICE_ATTR, KVM_SET_ONE_REG,
 	KVM_GET_ONE_REG, KVM_IOEVENTFD, KVM_IRQFD,
+	KVM_ARM_VCPU_FINALIZE, /* --cpu-features sve */
 };
 static const unsigned long kvm_vcpu_ioctls[] = {
 	KVM_RUN, KVM_GET_ONE_REG, /* register dumps */
