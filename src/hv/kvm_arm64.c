@@ -433,7 +433,8 @@ static const unsigned long kvm_setup_ioctls[] = {
 	KVM_ARM_VCPU_FINALIZE, /* --cpu-features sve */
 };
 static const unsigned long kvm_vcpu_ioctls[] = {
-	KVM_RUN, KVM_GET_ONE_REG, /* register dumps */
+	KVM_RUN, KVM_GET_ONE_REG, /* register dumps, ISV=0 emulation */
+	KVM_SET_ONE_REG, /* ISV=0 emulation: the load's target, PC */
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, /* abort injection */
 };
 static const unsigned long kvm_irq_ioctls[] = { KVM_IRQ_LINE };
