@@ -58,7 +58,9 @@ enum arg_check {
 	OWN_PROCESS, /* tgkill: arg 0 is this process */
 	NNP_ONLY, /* prctl: PR_SET_NO_NEW_PRIVS */
 	FILTER_ONLY, /* seccomp: SET_MODE_FILTER, no flags (no TSYNC) */
-	FCNTL_CMDS, /* fcntl: file status flags and OFD locks */
+	/* fcntl: file status flags, OFD locks, F_DUPFD_CLOEXEC (a VM takes
+	 * its own copy of a file --jail opened once) */
+	FCNTL_CMDS,
 	ENOSYS_ANSWER, /* not allowed, answered with ENOSYS */
 };
 
@@ -185,8 +187,8 @@ static int rule_add(scmp_filter_ctx ctx, const struct rule *r)
 					SCMP_A1(SCMP_CMP_EQ, 0));
 	case FCNTL_CMDS: {
 		static const int cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD,
-					    F_OFD_GETLK, F_OFD_SETLK,
-					    F_OFD_SETLKW };
+					    F_DUPFD_CLOEXEC, F_OFD_GETLK,
+					    F_OFD_SETLK, F_OFD_SETLKW };
 		unsigned i;
 		int ret = 0;
 

@@ -105,6 +105,14 @@ static int p_term(const struct fds *f)
 	return tcgetattr(f->pty, &t) || tcsetattr(f->pty, TCSAFLUSH, &t) ? -1 : 0;
 }
 
+/* A VM dups the files --jail keeps open. */
+static int p_dup(const struct fds *f)
+{
+	int fd = fcntl(f->pipe[0], F_DUPFD_CLOEXEC, 0);
+
+	return fd >= 0 && close(fd) == 0 ? 0 : -1;
+}
+
 static int p_pread(const struct fds *f)
 {
 	char b;
@@ -260,7 +268,8 @@ struct kind_case {
 
 static const struct kind_case cases[] = {
 	{ CELLVM_THREAD_EVLOOP,
-	  { p_write, p_open, p_ioctl_setup, p_ioctl_vcpu, p_mmap_rw, p_term },
+	  { p_write, p_open, p_ioctl_setup, p_ioctl_vcpu, p_mmap_rw, p_term,
+	    p_dup },
 	  p_getppid, "getppid" },
 	{ CELLVM_THREAD_EVLOOP, { p_write }, p_fork, "clone" },
 	{ CELLVM_THREAD_EVLOOP, { p_sigaction_rt }, p_sigaction_other,
