@@ -103,7 +103,6 @@ enum cellvm_thread_kind {
 	CELLVM_THREAD_VIRTIO_NET,
 	CELLVM_THREAD_VIRTIO_RNG,
 	CELLVM_THREAD_VIRTIO_CONSOLE,
-	CELLVM_THREAD_CONSOLE_PUMP, /* copies a regular-file console input */
 	CELLVM_THREAD_KIND_NR,
 };
 

@@ -99,15 +99,10 @@ static const struct rule rng_rules[] = { { "getrandom", ANY }, { NULL, ANY } };
 /* Output goes through the console's write(). */
 static const struct rule console_rules[] = { { NULL, ANY } };
 
-/* Copies a regular file into a socket (send) and ends it. */
-static const struct rule pump_rules[] = {
-	{ "sendto", ANY }, { "shutdown", ANY }, { NULL, ANY },
-};
-
 /* The event loop's own, and destroying and creating a VM on a reboot. */
 static const struct rule lifecycle_rules[] = {
 	{ "epoll_pwait", ANY }, { "epoll_wait", ANY }, { "epoll_ctl", ANY },
-	{ "epoll_create1", ANY }, { "eventfd2", ANY }, { "socketpair", ANY },
+	{ "epoll_create1", ANY }, { "eventfd2", ANY },
 	{ "openat", ANY }, { "open", ANY }, { "close", ANY }, { "fstat", ANY },
 	{ "newfstatat", ANY }, { "statx", ANY }, { "lseek", ANY }, { "pread64", ANY },
 	{ "fcntl", FCNTL_CMDS }, { "clone", THREAD_ONLY },
@@ -142,7 +137,6 @@ static const struct kind_policy {
 	[CELLVM_THREAD_VIRTIO_RNG] = { "virtio-rng", rng_rules, IO_IRQ },
 	[CELLVM_THREAD_VIRTIO_CONSOLE] = { "virtio-console", console_rules,
 					   IO_IRQ },
-	[CELLVM_THREAD_CONSOLE_PUMP] = { "console-pump", pump_rules, 0 },
 };
 
 const char *sandbox_kind_name(enum cellvm_thread_kind kind)

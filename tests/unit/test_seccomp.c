@@ -287,7 +287,7 @@ static const struct kind_case cases[] = {
 	{ CELLVM_THREAD_VIRTIO_NET, { p_write }, p_socket, "socket" },
 	{ CELLVM_THREAD_VIRTIO_RNG, { p_getrandom, p_term }, p_pwrite, "pwrite64" },
 	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write, p_term }, p_open, "openat" },
-	{ CELLVM_THREAD_CONSOLE_PUMP, { p_send, p_term }, p_getrandom, "getrandom" },
+	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write }, p_send, "sendto" },
 };
 
 static void test_allowed_calls(void **state)
