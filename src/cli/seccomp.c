@@ -82,8 +82,11 @@ static const struct rule base_rules[] = {
 	{ "poll", ANY }, { NULL, ANY },
 };
 
-/* KVM_RUN and the rest come as ioctls (the backend's vcpu list). */
-static const struct rule vcpu_rules[] = { { NULL, ANY } };
+/* KVM_RUN and the rest come as ioctls (the backend's vcpu list); a
+ * guest write to the PL031's match register arms the RTC's timerfd. */
+static const struct rule vcpu_rules[] = {
+	{ "timerfd_settime", ANY }, { NULL, ANY },
+};
 
 /* Requests on the disk image: data, flush, discard/write-zeroes. */
 static const struct rule blk_rules[] = {
@@ -103,6 +106,7 @@ static const struct rule console_rules[] = { { NULL, ANY } };
 static const struct rule lifecycle_rules[] = {
 	{ "epoll_pwait", ANY }, { "epoll_wait", ANY }, { "epoll_ctl", ANY },
 	{ "epoll_create1", ANY }, { "eventfd2", ANY },
+	{ "timerfd_create", ANY }, /* the RTC's alarm */
 	{ "openat", ANY }, { "open", ANY }, { "close", ANY }, { "fstat", ANY },
 	{ "newfstatat", ANY }, { "statx", ANY }, { "lseek", ANY }, { "pread64", ANY },
 	{ "fcntl", FCNTL_CMDS }, { "clone", THREAD_ONLY },

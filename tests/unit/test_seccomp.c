@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@ struct fds {
 	int pipe[2];
 	int sock[2];
 	int pty; /* a terminal, -1 if the host has none */
+	int timer; /* a timerfd, as the RTC's alarm */
 };
 
 /* Each returns 0 when the call did what the kind may expect. */
@@ -111,6 +113,13 @@ static int p_dup(const struct fds *f)
 	int fd = fcntl(f->pipe[0], F_DUPFD_CLOEXEC, 0);
 
 	return fd >= 0 && close(fd) == 0 ? 0 : -1;
+}
+
+static int p_timer(const struct fds *f)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = 1000 } };
+
+	return timerfd_settime(f->timer, 0, &its, NULL);
 }
 
 static int p_pread(const struct fds *f)
@@ -228,6 +237,8 @@ static void run_child(enum cellvm_thread_kind kind, const probe_fn *probes,
 	assert_int_equal(pipe(errp), 0);
 	assert_int_equal(pipe(f.pipe), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f.sock), 0);
+	f.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	assert_true(f.timer >= 0);
 	f.pty = posix_openpt(O_RDWR | O_NOCTTY);
 	if (f.pty < 0)
 		fail_msg("no pseudo-terminal: the terminal probe cannot run");
@@ -257,6 +268,7 @@ static void run_child(enum cellvm_thread_kind kind, const probe_fn *probes,
 	close(f.sock[0]);
 	close(f.sock[1]);
 	close(f.pty);
+	close(f.timer);
 }
 
 struct kind_case {
@@ -276,7 +288,7 @@ static const struct kind_case cases[] = {
 	  "rt_sigaction" },
 	{ CELLVM_THREAD_EVLOOP, { p_write }, p_ioctl_other, "ioctl" },
 	{ CELLVM_THREAD_VCPU,
-	  { p_write, p_ioctl_vcpu, p_ioctl_irq, p_mmap_rw, p_term },
+	  { p_write, p_ioctl_vcpu, p_ioctl_irq, p_mmap_rw, p_term, p_timer },
 	  p_open, "openat" },
 	{ CELLVM_THREAD_VCPU, { p_write }, p_mmap_exec, "mmap" },
 	{ CELLVM_THREAD_VCPU, { p_write }, p_ioctl_setup, "ioctl" },
@@ -286,6 +298,7 @@ static const struct kind_case cases[] = {
 	  "ioctl" },
 	{ CELLVM_THREAD_VIRTIO_NET, { p_write }, p_socket, "socket" },
 	{ CELLVM_THREAD_VIRTIO_RNG, { p_getrandom, p_term }, p_pwrite, "pwrite64" },
+	{ CELLVM_THREAD_VIRTIO_BLK, { p_pread }, p_timer, "timerfd_settime" },
 	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write, p_term }, p_open, "openat" },
 	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write }, p_send, "sendto" },
 };
