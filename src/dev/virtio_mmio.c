@@ -818,6 +818,9 @@ int virtio_mmio_start(struct virtio_mmio *t, struct cellvm_err *err)
 	eventfd_drain(t->stop_fd);
 	/* Signals are for the vCPU and main threads, not the workers. */
 	sigfillset(&all);
+	/* But a system call filter's trap must reach its handler (a blocked
+	 * SIGSYS kills without a word), also before the worker's own. */
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -cellvm_thread_start(&t->worker, worker_main, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
