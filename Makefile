@@ -25,11 +25,13 @@ ifeq ($(HOST_ARCH),aarch64)
 CROSS_CC ?= gcc
 CROSS_FDT_CFLAGS :=
 CROSS_FDT_LIBS := -lfdt -lz
+CROSS_SECCOMP_LIBS := -lseccomp
 else
 CROSS_CC ?= aarch64-linux-gnu-gcc
 CROSS_FDT_CFLAGS := -isystem $(DEPS)/sysroot/usr/include
 CROSS_FDT_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libfdt.a \
 	$(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libz.a
+CROSS_SECCOMP_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libseccomp.a
 endif
 
 WARN := -Wall -Wextra -Wmissing-prototypes -Wshadow -Wno-unused-parameter -Werror
@@ -97,6 +99,14 @@ build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka -lfdt -lz -lpthread -o $@
 
+# The command's seccomp filters, tested on the host (libseccomp).
+SECCOMP_TEST_OBJS := build/host/obj/cli/seccomp.o build/host/obj/cli/term.o
+.SECONDARY: $(SECCOMP_TEST_OBJS)
+build/host/tests/test_seccomp: tests/unit/test_seccomp.c $(SECCOMP_TEST_OBJS) build/host/libcellvm.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< $(SECCOMP_TEST_OBJS) build/host/libcellvm.a -lcmocka -lseccomp -lpthread -o $@
+
 .PHONY: unit
 unit: $(UNIT_BINS)
 	@tools/run-unit $(UNIT_BINS)
@@ -139,7 +149,8 @@ build/.deps-%-stamp: tools/install-deps
 	tools/install-deps $*
 	@mkdir -p $(dir $@) && touch $@
 $(FUZZ_STAMP): | $(HOST_STAMP)
-# ... and the arm64 pieces: Debian's arm64 kernel, busybox, libfdt.a, libz.a.
+# ... and the arm64 pieces: Debian's arm64 kernel, busybox, libfdt.a, libz.a,
+# libseccomp.a.
 $(DEPS_STAMP): tools/fetch-deps $(HOST_STAMP)
 	tools/fetch-deps $(DEPS)
 	@mkdir -p $(dir $@) && touch $@
@@ -200,7 +211,7 @@ build/arm64/obj/cli/images.o: src/cli/images.S $(GUEST_KERNEL) $(GUEST_INITRD)
 
 build/arm64/cellvm: $(ARM64_OBJS) build/arm64/obj/cli/images.o
 	@echo "  LD      $@"
-	$(Q)$(CROSS_CC) -static -o $@ $^ $(CROSS_FDT_LIBS) -lpthread
+	$(Q)$(CROSS_CC) -static -o $@ $^ $(CROSS_FDT_LIBS) $(CROSS_SECCOMP_LIBS) -lpthread
 
 .PHONY: all cellvm clean run test help
 all: build/arm64/cellvm $(UNIT_BINS)
@@ -222,8 +233,8 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 	--file build/arm64/ptyrun:/usr/bin/ptyrun
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
-E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv ipi compat cpu_features jail deb \
-	hardening soak hostile rtc kernel_formats
+E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv ipi compat cpu_features jail \
+	seccomp deb hardening soak hostile rtc kernel_formats
 E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))

@@ -98,6 +98,23 @@ enum cellvm_dev_type {
 	CELLVM_DEV_VIRTIO_CONSOLE,
 };
 
+/*
+ * The kinds of thread cellvm runs, for per-thread system call filters
+ * (the command's seccomp policy, src/cli/seccomp.c, has one row each).
+ * A new kind of thread is one value here and one row there.
+ */
+enum cellvm_thread_kind {
+	/* The thread in cellvm_vm_run(): the event loop; the command also
+	 * destroys and re-creates the VM there on a guest reboot. */
+	CELLVM_THREAD_EVLOOP,
+	CELLVM_THREAD_VCPU, /* one per vCPU: KVM_RUN and its exits */
+	CELLVM_THREAD_VIRTIO_BLK, /* device workers, one per device */
+	CELLVM_THREAD_VIRTIO_NET,
+	CELLVM_THREAD_VIRTIO_RNG,
+	CELLVM_THREAD_VIRTIO_CONSOLE,
+	CELLVM_THREAD_KIND_NR,
+};
+
 /* One device of the machine and its settings. */
 struct cellvm_dev_cfg {
 	enum cellvm_dev_type type;
@@ -171,6 +188,14 @@ struct cellvm_config {
 	 * fails with CELLVM_E_STOPPED, whenever it came. */
 	int stop_fd;
 	struct cellvm_log log;
+	/*
+	 * Optional: called in every thread cellvm runs, in the thread, once
+	 * its set-up is done and before it touches anything the guest
+	 * controls (the command installs that kind's seccomp filter). A
+	 * thread whose call fails does not run: the VM stops with the error.
+	 */
+	int (*thread_enter)(void *ctx, enum cellvm_thread_kind kind);
+	void *thread_ctx;
 };
 
 /* Why cellvm_vm_run returned. */

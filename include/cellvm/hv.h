@@ -23,6 +23,22 @@ struct cellvm_board_ops; /* a machine, see cellvm.h */
 struct cellvm_hv_irqchip_desc;
 struct cellvm_hv_vcpu; /* backend's vCPU */
 
+/* ioctl requests a backend issues, for system call filters. */
+struct cellvm_hv_ioctl_list {
+	const unsigned long *req;
+	unsigned n;
+};
+
+/*
+ * Which requests the backend makes where: setup while a VM is created and
+ * destroyed (on the thread that calls cellvm_vm_create), vcpu from a
+ * vCPU's own thread (run, register dumps, abort injection), irq from any
+ * thread that raises an interrupt (vCPUs, device workers, the loop).
+ */
+struct cellvm_hv_ioctls {
+	struct cellvm_hv_ioctl_list setup, vcpu, irq;
+};
+
 enum cellvm_exit_reason {
 	CELLVM_EXIT_NONE = 0,
 	CELLVM_EXIT_MMIO, /* decoded access outside RAM: mmio.* */
@@ -121,6 +137,8 @@ struct cellvm_hv_ops {
 	int (*ioeventfd)(struct cellvm_hv *hv, uint64_t addr, unsigned len,
 			 int fd);
 	int (*irqfd)(struct cellvm_hv *hv, unsigned line, int fd);
+	/* The ioctl requests above use; NULL for a backend without any. */
+	const struct cellvm_hv_ioctls *ioctls;
 };
 
 /* The backends libcellvm has (the scripted test backend: src/hv/test.h). */

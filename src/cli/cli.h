@@ -16,6 +16,7 @@ enum cli_status {
 	CLI_RESET = 6, /* guest rebooted and --no-reboot was given */
 	CLI_CRASH = 7, /* guest reported a crash */
 	CLI_QUIT = 8, /* stopped by Ctrl-A x or a signal */
+	CLI_SECCOMP = 9, /* a thread made a system call its filter forbids */
 };
 
 /* Terminal raw mode, restored at exit and on fatal signals. */

@@ -26,6 +26,7 @@
 #include "cli/jail.h"
 #include "core/thread.h"
 #include "dev/virtio_net.h"
+#include "cli/seccomp.h"
 
 struct cli {
 	struct cellvm_config cfg;
@@ -35,6 +36,8 @@ struct cli {
 	bool rng;
 	struct cellvm_console_hold hold; /* console input across reboots */
 	bool no_reboot;
+	bool no_seccomp;
+	struct sandbox sandbox; /* the threads' seccomp filters */
 	int boot_timing; /* 0 off, 1 text, 2 json */
 	uint64_t start_ns;
 	struct jail_cfg jail;
@@ -126,6 +129,7 @@ static void usage(FILE *f)
 	      "  --rng                virtio-rng fed by getrandom()\n"
 	      "  --no-reboot          exit (status 6) when the guest reboots\n"
 	      "  --no-zero-copy       copy images into guest RAM instead of mapping\n"
+	      "  --no-seccomp         run without system call filters (not advised)\n"
 	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
 	      "  --jail               confine cellvm once its files are open\n"
@@ -139,7 +143,8 @@ static void usage(FILE *f)
 	      "Exit status: 0 guest powered off, 1 runtime failure, 2 usage error,\n"
 	      "3 bad kernel/initrd/DTB, 4 host cannot run the VM or a --jail step\n"
 	      "failed, 5 disk/TAP/console I/O error, 6 guest rebooted with\n"
-	      "--no-reboot, 7 guest crashed, 8 stopped by Ctrl-A x or a signal.\n",
+	      "--no-reboot, 7 guest crashed, 8 stopped by Ctrl-A x or a signal,\n"
+	      "9 a thread made a forbidden system call (seccomp).\n",
 	      f);
 }
 
@@ -161,7 +166,7 @@ enum {
 	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_VERSION,
 	OPT_JAIL, OPT_JAIL_ROOT, OPT_UID, OPT_GID, OPT_JAIL_PROBE,
-	OPT_KERNEL_FORMAT,
+	OPT_KERNEL_FORMAT, OPT_NO_SECCOMP,
 };
 
 static const struct option options[] = {
@@ -181,6 +186,7 @@ static const struct option options[] = {
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "no-zero-copy", no_argument, NULL, OPT_NO_ZERO_COPY },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "boot-timing", optional_argument, NULL, OPT_BOOT_TIMING },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "jail", no_argument, NULL, OPT_JAIL },
@@ -317,6 +323,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_CMDLINE: c->cfg.cmdline = arg; return 0;
 	case OPT_NO_REBOOT: c->no_reboot = true; return 0;
 	case OPT_NO_ZERO_COPY: c->cfg.zero_copy = false; return 0;
+	case OPT_NO_SECCOMP: c->no_seccomp = true; return 0;
 	case OPT_DUMP_DTB: c->cfg.dump_dtb = arg; return 0;
 	case OPT_MEM:
 		if (cellvm_parse_size(arg, &c->cfg.mem_size))
@@ -512,6 +519,29 @@ static int status_of_stop(enum cellvm_stop why)
 	}
 }
 
+/*
+ * Every thread cellvm runs installs its kind's system call filter at the
+ * end of its set-up (src/cli/seccomp.c); --no-seccomp turns that off.
+ */
+static int seccomp_setup(struct cli *c)
+{
+	int ret;
+
+	if (c->no_seccomp) {
+		fprintf(stderr, "cellvm: warning: --no-seccomp: the threads run without system call filters\n");
+		return 0;
+	}
+	ret = sandbox_init(&c->sandbox, c->cfg.hv->ioctls);
+	if (ret) {
+		fprintf(stderr, "cellvm: cannot build the seccomp filters: %s (--no-seccomp runs without)\n",
+			strerror(-ret));
+		return CLI_HOST;
+	}
+	c->cfg.thread_enter = sandbox_enter;
+	c->cfg.thread_ctx = &c->sandbox;
+	return 0;
+}
+
 /* One boot of the guest; *why says how it ended. */
 static int boot_once(struct cli *c, enum cellvm_stop *why)
 {
@@ -700,6 +730,9 @@ int main(int argc, char **argv)
 		if (ret)
 			return ret;
 	}
+	ret = seccomp_setup(&c);
+	if (ret)
+		return ret;
 	if (c.jail.on) {
 		ret = jail_setup(&c);
 		if (ret)

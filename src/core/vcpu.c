@@ -233,6 +233,10 @@ void *vcpu_thread(void *arg)
 	struct cellvm_vm *vm = v->vm;
 	bool first = true;
 
+	/* The vCPU was set up by the creating thread: restrict this one
+	 * before its first exit (and before anyone may signal it). */
+	if (vm_thread_enter(vm, CELLVM_THREAD_VCPU))
+		return NULL;
 	vcpu_set_running(v, true);
 	while (atomic_load(&vm->stop) == CELLVM_STOP_NONE) {
 		int ret;

@@ -81,6 +81,24 @@ void vm_fail(struct cellvm_vm *vm, struct cellvm_err *err)
 	cellvm_vm_request_stop(vm, CELLVM_STOP_ERROR);
 }
 
+int vm_thread_enter(void *opaque, enum cellvm_thread_kind kind)
+{
+	struct cellvm_vm *vm = opaque;
+	struct cellvm_err err = { 0 };
+	int ret;
+
+	if (!vm->cfg.thread_enter)
+		return 0;
+	ret = vm->cfg.thread_enter(vm->cfg.thread_ctx, kind);
+	if (ret) {
+		cellvm_err_set(&err, CELLVM_E_HOST, -ret,
+			       "cannot restrict a thread (kind %d): %s",
+			       (int)kind, strerror(-ret));
+		vm_fail(vm, &err);
+	}
+	return ret;
+}
+
 int vm_own_device(struct cellvm_vm *vm, void *opaque,
 		  void (*stop)(void *opaque), void (*destroy)(void *opaque))
 {
@@ -344,8 +362,20 @@ int cellvm_vm_run(struct cellvm_vm *vm, enum cellvm_stop *why,
 		  struct cellvm_err *err)
 {
 	unsigned i;
-	int ret = 0;
+	int ret;
 
+	/*
+	 * This thread runs the event loop from here on. Its filter goes in
+	 * before the vCPU threads start, so they inherit it and add their
+	 * own: a thread's filters only ever narrow what it may do.
+	 */
+	ret = vm_thread_enter(vm, CELLVM_THREAD_EVLOOP);
+	if (ret) {
+		if (err)
+			*err = vm->run_err;
+		*why = CELLVM_STOP_ERROR;
+		return ret;
+	}
 	for (i = 0; i < vm->ncpus; i++) {
 		struct cellvm_vcpu *v = &vm->vcpu[i];
 

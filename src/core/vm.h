@@ -139,6 +139,13 @@ void vm_mark(struct cellvm_vm *vm, enum cellvm_boot_mark m);
 /* Stop with an error: records the message (first one wins). */
 void vm_fail(struct cellvm_vm *vm, struct cellvm_err *err);
 
+/*
+ * Call the config's thread_enter for a thread of `kind` (the calling
+ * thread); a failure stops the VM with an error. 0 or -errno. The
+ * signature takes the VM as void * so device workers can be handed it.
+ */
+int vm_thread_enter(void *vm, enum cellvm_thread_kind kind) CELLVM_MUST_CHECK;
+
 /* Register a device for stop/destroy at teardown. */
 int vm_own_device(struct cellvm_vm *vm, void *opaque,
 		  void (*stop)(void *opaque),

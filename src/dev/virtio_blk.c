@@ -346,6 +346,7 @@ static void blk_free(void *dev)
 
 #define BLK_OPS_COMMON                                                      \
 	.name = BLK_SUBSYS, .device_id = VIRTIO_ID_BLOCK, .num_queues = 1,  \
+	.thread_kind = CELLVM_THREAD_VIRTIO_BLK,                            \
 	.process = blk_process, .destroy = blk_free
 
 static const struct virtio_dev_ops blk_ops_rw = {

@@ -114,6 +114,7 @@ static void console_free(void *dev)
 static const struct virtio_dev_ops console_ops = {
 	.name = "virtio-console",
 	.device_id = VIRTIO_ID_CONSOLE,
+	.thread_kind = CELLVM_THREAD_VIRTIO_CONSOLE,
 	.num_queues = 2,
 	.process = console_process,
 	.reset = console_reset,

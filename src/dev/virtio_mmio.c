@@ -74,6 +74,8 @@ struct virtio_mmio {
 	uint64_t base;
 	int (*ioeventfd)(void *hv_ctx, uint64_t addr, unsigned len, int fd);
 	void *hv_ctx;
+	int (*thread_enter)(void *ctx, enum cellvm_thread_kind kind);
+	void *thread_ctx;
 
 	int notify_fd, stop_fd, irq_fd, poll_fd;
 	bool fast_paths_done;
@@ -690,7 +692,8 @@ int virtio_mmio_create(const struct virtio_mmio_params *p,
 	*t = (struct virtio_mmio){
 		.ops = ops, .dev = dev, .mem = p->mem, .irq = p->irq,
 		.log = p->log, .base = p->base, .ioeventfd = p->ioeventfd,
-		.hv_ctx = p->hv_ctx, .stop_fd = -1, .irq_fd = -1,
+		.hv_ctx = p->hv_ctx, .thread_enter = p->thread_enter,
+		.thread_ctx = p->thread_ctx, .stop_fd = -1, .irq_fd = -1,
 		.poll_fd = -1,
 	};
 	pthread_mutex_init(&t->lock, NULL);
@@ -788,6 +791,11 @@ static void *worker_main(void *arg)
 	struct virtio_mmio *t = arg;
 	int ret;
 
+	/* Set up by the creating thread: restrict this one before it
+	 * looks at anything the guest wrote. */
+	if (t->thread_enter &&
+	    t->thread_enter(t->thread_ctx, t->ops->thread_kind))
+		return NULL;
 	do
 		ret = virtio_mmio_run_once(t, -1);
 	while (ret == 0);
@@ -810,6 +818,9 @@ int virtio_mmio_start(struct virtio_mmio *t, struct cellvm_err *err)
 	eventfd_drain(t->stop_fd);
 	/* Signals are for the vCPU and main threads, not the workers. */
 	sigfillset(&all);
+	/* But a system call filter's trap must reach its handler (a blocked
+	 * SIGSYS kills without a word), also before the worker's own. */
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -cellvm_thread_start(&t->worker, worker_main, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

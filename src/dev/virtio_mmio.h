@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cellvm/cellvm.h"
 #include "core/bus.h"
 #include "cellvm/err.h"
 #include "core/irq.h"
@@ -101,6 +102,8 @@ struct virtio_mmio;
 struct virtio_dev_ops {
 	const char *name; /* log subsystem, e.g. "virtio-blk" */
 	uint32_t device_id;
+	/* Its worker thread's kind, for the system call filters. */
+	enum cellvm_thread_kind thread_kind;
 	/* Device-type feature bits; the transport adds VERSION_1,
 	 * EVENT_IDX and INDIRECT_DESC. */
 	uint64_t features;
@@ -131,6 +134,11 @@ struct virtio_mmio_params {
 	 * bytes at addr (KVM ioeventfd). NULL or -errno: exits are used. */
 	int (*ioeventfd)(void *hv_ctx, uint64_t addr, unsigned len, int fd);
 	void *hv_ctx;
+	/* Optional: called first in the worker thread with ops->thread_kind
+	 * (the VM's cellvm_config.thread_enter). On failure the worker does
+	 * not serve the device; the callee stops the VM. */
+	int (*thread_enter)(void *ctx, enum cellvm_thread_kind kind);
+	void *thread_ctx;
 };
 
 /* Read/write/fdt_node of the register window; opaque is the transport. */

@@ -220,6 +220,7 @@ static void net_free(void *dev)
 static const struct virtio_dev_ops net_ops = {
 	.name = NET_SUBSYS,
 	.device_id = VIRTIO_ID_NET,
+	.thread_kind = CELLVM_THREAD_VIRTIO_NET,
 	.features = VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 		    VIRTIO_BIT(VIRTIO_NET_F_STATUS),
 	.num_queues = 2,

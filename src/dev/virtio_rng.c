@@ -69,6 +69,7 @@ static void rng_free(void *dev)
 static const struct virtio_dev_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
+	.thread_kind = CELLVM_THREAD_VIRTIO_RNG,
 	.num_queues = 1,
 	.process = rng_process,
 	.destroy = rng_free,

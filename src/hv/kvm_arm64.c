@@ -426,6 +426,34 @@ static int kvm_irqfd(struct cellvm_hv *hv, unsigned line, int fd)
 	return ioctl(hv->vm_fd, KVM_IRQFD, &irqfd) ? -errno : 0;
 }
 
+/*
+ * Every ioctl request this backend (kvm.c and this file) makes, by the
+ * thread that makes it: the seccomp filters allow these and no others.
+ * A new ioctl here is a new entry in one of these lists.
+ */
+static const unsigned long kvm_setup_ioctls[] = {
+	KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_GET_VCPU_MMAP_SIZE,
+	KVM_CHECK_EXTENSION, KVM_ENABLE_CAP, KVM_ARM_PREFERRED_TARGET,
+	KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU, KVM_ARM_VCPU_INIT,
+	KVM_CREATE_DEVICE, KVM_SET_DEVICE_ATTR, KVM_SET_ONE_REG,
+	KVM_GET_ONE_REG, KVM_IOEVENTFD, KVM_IRQFD,
+	KVM_ARM_VCPU_FINALIZE, /* --cpu-features sve */
+};
+static const unsigned long kvm_vcpu_ioctls[] = {
+	KVM_RUN, KVM_GET_ONE_REG, /* register dumps, ISV=0 emulation */
+	KVM_SET_ONE_REG, /* ISV=0 emulation: the load's target, PC */
+	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, /* abort injection */
+};
+static const unsigned long kvm_irq_ioctls[] = { KVM_IRQ_LINE };
+
+#define LIST(a) { a, sizeof(a) / sizeof(a[0]) }
+static const struct cellvm_hv_ioctls kvm_ioctls = {
+	.setup = LIST(kvm_setup_ioctls),
+	.vcpu = LIST(kvm_vcpu_ioctls),
+	.irq = LIST(kvm_irq_ioctls),
+};
+#undef LIST
+
 const struct cellvm_hv_ops cellvm_hv_kvm_ops = {
 	.name = "kvm",
 	.board = &cellvm_board_arm64_virt,
@@ -447,4 +475,5 @@ const struct cellvm_hv_ops cellvm_hv_kvm_ops = {
 	.inject_abort = kvm_inject_abort,
 	.ioeventfd = kvm_ioeventfd,
 	.irqfd = kvm_irqfd,
+	.ioctls = &kvm_ioctls,
 };

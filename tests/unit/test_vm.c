@@ -492,6 +492,87 @@ static void test_system_events(void **state)
 	}
 }
 
+/* cellvm_config.thread_enter: which kinds called it, and how often. */
+struct enter_log {
+	atomic_uint calls[CELLVM_THREAD_KIND_NR];
+	enum cellvm_thread_kind refuse; /* this kind gets -EPERM */
+};
+
+static int log_enter(void *ctx, enum cellvm_thread_kind kind)
+{
+	struct enter_log *l = ctx;
+
+	assert_true((unsigned)kind < CELLVM_THREAD_KIND_NR);
+	atomic_fetch_add(&l->calls[kind], 1);
+	return kind == l->refuse ? -EPERM : 0;
+}
+
+static int create_entered(struct fixture *f, struct enter_log *l,
+			  struct cellvm_err *err)
+{
+	static const struct cellvm_dev_cfg rng = { .type = CELLVM_DEV_VIRTIO_RNG };
+
+	memset(f, 0, sizeof(*f));
+	f->kernel = make_kernel();
+	assert_int_equal(pipe2(f->out, O_NONBLOCK), 0);
+	cellvm_config_init(&f->cfg);
+	f->cfg.hv = &cellvm_hv_test_ops;
+	f->cfg.ncpus = 2;
+	f->cfg.mem_size = 64ULL << 20;
+	f->cfg.kernel.data = f->kernel;
+	f->cfg.kernel.size = KERNEL_SIZE;
+	f->cfg.console_out = f->out[1];
+	f->cfg.log.level = CELLVM_LOG_ERROR;
+	f->cfg.devs = &rng;
+	f->cfg.nr_devs = 1;
+	f->cfg.thread_enter = log_enter;
+	f->cfg.thread_ctx = l;
+	return cellvm_vm_create(&f->cfg, &f->vm, err);
+}
+
+/*
+ * Every thread calls thread_enter in itself with its kind: the thread
+ * in cellvm_vm_run (event loop), each vCPU, each device worker. A
+ * refused call stops the VM with an error instead of running the thread.
+ */
+static void test_thread_enter(void **state)
+{
+	struct cellvm_exit off = event(CELLVM_EXIT_SHUTDOWN, 0);
+	struct cellvm_err err = { 0 };
+	struct enter_log l = { .refuse = CELLVM_THREAD_KIND_NR };
+	struct fixture f;
+	enum cellvm_stop why;
+
+	if (create_entered(&f, &l, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	assert_int_equal(cellvm_hv_test_script(f.vm->hv, 0, &off, 1), 0);
+	assert_int_equal(run(&f), CELLVM_STOP_POWEROFF);
+	fixture_fini(&f);
+	assert_int_equal(l.calls[CELLVM_THREAD_EVLOOP], 1);
+	assert_int_equal(l.calls[CELLVM_THREAD_VCPU], 2);
+	assert_int_equal(l.calls[CELLVM_THREAD_VIRTIO_RNG], 1);
+	assert_int_equal(l.calls[CELLVM_THREAD_VIRTIO_BLK], 0);
+
+	memset(&l, 0, sizeof(l));
+	l.refuse = CELLVM_THREAD_VCPU;
+	if (create_entered(&f, &l, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	assert_int_not_equal(cellvm_vm_run(f.vm, &why, &err), 0);
+	assert_int_equal(why, CELLVM_STOP_ERROR);
+	assert_non_null(strstr(err.msg, "cannot restrict a thread"));
+	fixture_fini(&f);
+
+	memset(&l, 0, sizeof(l));
+	l.refuse = CELLVM_THREAD_EVLOOP;
+	cellvm_err_clear(&err);
+	if (create_entered(&f, &l, &err))
+		fail_msg("cellvm_vm_create: %s", err.msg);
+	assert_int_not_equal(cellvm_vm_run(f.vm, &why, &err), 0);
+	assert_int_equal(why, CELLVM_STOP_ERROR);
+	assert_int_equal(l.calls[CELLVM_THREAD_VCPU], 0); /* none started */
+	fixture_fini(&f);
+}
+
 /* Each VM's vCPU prints its own letter; both run at once. */
 struct vm_thread {
 	struct fixture f;
@@ -1260,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_undecoded_abort),
 		cmocka_unit_test(test_system_events),
 		cmocka_unit_test(test_two_vms),
+		cmocka_unit_test(test_thread_enter),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_cpu_features),
 		cmocka_unit_test(test_cpu_features_refused),

@@ -71,6 +71,8 @@ static int add_device(struct cellvm_vm *vm, const struct virtio_dev_type *type,
 			.bus = &vm->bus,
 			.ioeventfd = vm_ioeventfd,
 			.hv_ctx = vm,
+			.thread_enter = vm_thread_enter,
+			.thread_ctx = vm,
 		},
 		.console = vm->console,
 	};
