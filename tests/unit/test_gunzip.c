@@ -14,6 +14,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "gzip_buf.h"
+
 #include "core/gunzip.h"
 
 #define KIB 1024ULL
@@ -115,27 +117,6 @@ static void fill(uint8_t *p, uint64_t n, enum payload what)
 }
 
 /* gzip-compress in[0..n) into a new buffer; *zlen gets its size. */
-static uint8_t *compress_gz(const uint8_t *in, uint64_t n, size_t *zlen)
-{
-	z_stream zs;
-	size_t room = n + n / 100 + 1024;
-	uint8_t *z = malloc(room + 100);
-
-	assert_non_null(z);
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, MAX_WBITS + 16, 8,
-				      Z_DEFAULT_STRATEGY),
-			 Z_OK);
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)n;
-	zs.next_out = z;
-	zs.avail_out = (uInt)room;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*zlen = zs.total_out;
-	deflateEnd(&zs);
-	return z;
-}
-
 static void damage(uint8_t *z, size_t *zlen, const struct gz_case *c,
 		   struct mem_src *src)
 {
@@ -168,7 +149,7 @@ static void run_case(const struct gz_case *c)
 
 	assert_non_null(in);
 	fill(in, c->size, c->payload);
-	z = compress_gz(in, c->size, &zlen);
+	z = gzip_buf(in, c->size, &zlen);
 	damage(z, &zlen, c, &ms);
 	ms.data = z;
 	ms.size = zlen;
@@ -218,7 +199,7 @@ static void test_bound_over_4g(void **state)
 	uint8_t *z;
 
 	fill(in, sizeof(in), PATTERN);
-	z = compress_gz(in, sizeof(in), &zlen);
+	z = gzip_buf(in, sizeof(in), &zlen);
 	ms.data = z;
 	ms.size = zlen;
 	/* cap larger than out: legal only because the data is shorter. */

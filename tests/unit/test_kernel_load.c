@@ -20,6 +20,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "gzip_buf.h"
+
 #include "arch/arm64/kernel_load.h"
 
 #define RAM_GPA 0x40000000ULL
@@ -114,27 +116,6 @@ static void make_image(uint8_t *b, size_t len, uint64_t isize)
 	put(b + 16, isize, 8);
 	put(b + 24, 0xa, 8);
 	memcpy(b + 56, "ARM\x64", 4);
-}
-
-static uint8_t *gzip_buf(const uint8_t *in, size_t n, size_t *zlen)
-{
-	z_stream zs;
-	size_t room = n + n / 100 + 1024;
-	uint8_t *z = malloc(room);
-
-	assert_non_null(z);
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, MAX_WBITS + 16, 8,
-				      Z_DEFAULT_STRATEGY),
-			 Z_OK);
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)n;
-	zs.next_out = z;
-	zs.avail_out = (uInt)room;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*zlen = zs.total_out;
-	deflateEnd(&zs);
-	return z;
 }
 
 #define SET(b, s, f, v) put((b) + offsetof(s, f), v, sizeof(((s *)0)->f))
