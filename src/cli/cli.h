@@ -23,6 +23,10 @@ enum cli_status {
 void term_raw(int fd);
 void term_restore(void);
 
+/* Report a crash of cellvm itself in one line on stderr (crash.c).
+ * 0, or -1 with errno. */
+int crash_report_install(void);
+
 /* The embedded default guest, or NULL/0 when the build has none. */
 struct embedded_image {
 	const unsigned char *data;

@@ -707,6 +707,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cellvm: stop signals: %s\n", strerror(-ret));
 		return CLI_RUNTIME;
 	}
+	if (crash_report_install() < 0) {
+		fprintf(stderr, "cellvm: crash signals: %s\n", strerror(errno));
+		return CLI_RUNTIME;
+	}
 	cellvm_config_init(&c.cfg);
 	c.cfg.hv = &cellvm_hv_kvm_ops;
 	/* A closed stdin: the guest runs without console input. */

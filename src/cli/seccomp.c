@@ -45,6 +45,7 @@
 
 #include "cli/cli.h"
 #include "cli/seccomp.h"
+#include "cli/sigsafe.h"
 
 /* What a rule checks besides the system call number. */
 enum arg_check {
@@ -305,24 +306,10 @@ static int build_kind(struct sandbox *sb, enum cellvm_thread_kind kind,
 static const struct sandbox *sigsys_sandbox;
 static __thread int thread_kind = -1;
 
-static size_t put_str(char *buf, size_t n, size_t max, const char *s)
+const char *sandbox_thread_name(void)
 {
-	while (*s && n < max)
-		buf[n++] = *s++;
-	return n;
-}
-
-static size_t put_uint(char *buf, size_t n, size_t max, unsigned v)
-{
-	char tmp[12];
-	size_t i = 0;
-
-	do
-		tmp[i++] = (char)('0' + v % 10);
-	while ((v /= 10) && i < sizeof(tmp));
-	while (i > 0 && n < max)
-		buf[n++] = tmp[--i];
-	return n;
+	return thread_kind < 0 ? "unfiltered"
+			       : sandbox_kind_name((enum cellvm_thread_kind)thread_kind);
 }
 
 /* Async-signal-safe: no stdio, no allocation; write, tcsetattr, exit. */
@@ -334,8 +321,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 	size_t n = 0, max = sizeof(line) - 1;
 
 	n = put_str(line, n, max, "cellvm: seccomp: ");
-	n = put_str(line, n, max, thread_kind < 0 ? "unfiltered" :
-				  sandbox_kind_name(thread_kind));
+	n = put_str(line, n, max, sandbox_thread_name());
 	n = put_str(line, n, max, " thread made a forbidden system call ");
 	n = put_uint(line, n, max, nr);
 	if (sb && nr < SANDBOX_NAMES && sb->names[nr]) {

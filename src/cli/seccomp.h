@@ -41,4 +41,8 @@ int sandbox_enter(void *sb, enum cellvm_thread_kind kind);
 /* "vcpu", "event-loop", ...: the name the SIGSYS line uses. */
 const char *sandbox_kind_name(enum cellvm_thread_kind kind);
 
+/* The calling thread's kind, "unfiltered" before it has a filter.
+ * Async-signal-safe. */
+const char *sandbox_thread_name(void);
+
 #endif

@@ -49,6 +49,7 @@ stop_series() {
 	shift 2
 	good=0
 	bad=""
+	bad_err=""
 	worst=0
 	for d in $delays; do
 		for s in TERM INT HUP; do
@@ -58,9 +59,11 @@ stop_series() {
 				good=$((good + 1))
 			else
 				bad="$bad $s@${d}s:status=$STOP_STATUS/${STOP_MS}ms"
+				[ -n "$bad_err" ] || bad_err=$(head -c 400 "$W/err")
 			fi
 		done
 	done
+	[ -z "$bad_err" ] || echo "  first failure's stderr: $bad_err"
 	check "$name: $good stopped with status 8 within 1 s (slowest ${worst} ms)${bad:+; failed:$bad}" \
 		[ -z "$bad" ]
 }
@@ -71,6 +74,14 @@ stop_series "row 1: stop signals during start-up of the default guest" \
 	"0 0.002 0.005 0.01 0.02 0.05 0.1 0.3" --cmdline "$QUIET"
 stop_series "row 1: stop signals during a reboot storm" \
 	"0 0.005 0.02 0.05 0.1 0.2 0.5 1" --kernel "$RL" --mem 64M
+
+# A crash of cellvm itself is a bug, reported in one line on stderr
+# before the process dies of the signal (src/cli/crash.c).
+stop_after 0.3 SEGV --kernel "$RL" --mem 64M
+check "crash report: cellvm dies of the SIGSEGV (status $STOP_STATUS, want 139)" \
+	[ "$STOP_STATUS" = 139 ]
+check "crash report: one line on stderr names the signal and the thread" \
+	grep -q "^cellvm: internal error: SIGSEGV in the [a-z-]* thread: a bug in cellvm, please report it$" "$W/err"
 
 # expect_quick NAME WANT ARGS...: as expect_status, but a hang fails in 10 s
 # (SIGKILL: a hung cellvm may be deaf to SIGTERM, the very bug of row 4).

@@ -9,7 +9,8 @@ GUEST_KERNEL=${GUEST_KERNEL:-/tmp/guest-Image}
 echo "e2e on a GICv$HOST_GIC host: $(nproc) CPUs, $(uname -r)"
 [ -e /dev/kvm ] || { echo "not ok - /dev/kvm missing in the arm64 host"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 for part in "$@"; do
-	echo "# $part"
+	# Memory left for this part: files the parts leave in /tmp are RAM.
+	echo "# $part ($(awk '/^MemAvailable:/ { printf "%d MiB available", $2 / 1024 }' /proc/meminfo))"
 	. "./$part.sh"
 done
 summary
