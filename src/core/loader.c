@@ -21,6 +21,7 @@ int loader_open(const struct cellvm_image *img, const char *what,
 	li->what = what;
 	li->fd = -1;
 	li->file_offset = img->file_offset;
+	li->immutable = img->immutable;
 	if (!img->path && !img->has_fd) {
 		li->data = img->data;
 		li->size = img->size;
@@ -146,8 +147,9 @@ int loader_place(const struct loader_image *li, const struct cellvm_mem *mem,
 				      "%s (%" PRIu64
 				      " bytes) does not fit in guest RAM at 0x%" PRIx64,
 				      li->what, li->size, gpa);
-	if (zero_copy && cellvm_mem_ptr(mem, gpa, (li->size + PAGE - 1) &
-						      ~(PAGE - 1)) &&
+	/* A file that can change is copied: see loader.h. */
+	if (zero_copy && li->immutable &&
+	    cellvm_mem_ptr(mem, gpa, (li->size + PAGE - 1) & ~(PAGE - 1)) &&
 	    loader_map(li, host) == 0) {
 		if (mapped)
 			*mapped = true;
@@ -167,4 +169,15 @@ void loader_close(struct loader_image *li)
 	if (li->fd >= 0)
 		close(li->fd);
 	li->fd = -1;
+}
+
+bool loader_write_denied(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == ETXTBSY;
 }
