@@ -225,6 +225,31 @@ static void test_unaligned_file_offset_copies(void **state)
 	assert_ram_outside_untouched(f, 0, 2 * PG);
 }
 
+/* A part of a file is read from the file, never copied through the
+ * caller's mapping of it (for cellvm's own executable that would make the
+ * whole embedded guest resident in cellvm's RSS): here that mapping is
+ * PROT_NONE, so touching it would kill the test. */
+static void test_file_part_read_from_file(void **state)
+{
+	struct fixture *f = *state;
+	void *guard = mmap(NULL, 4 * PG, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct cellvm_image img = { .path = f->path, .size = 2 * PG + 7,
+				    .file_offset = 100 };
+	struct cellvm_err err = { 0 };
+	bool mapped = true;
+
+	assert_true(guard != MAP_FAILED);
+	img.data = guard;
+	assert_int_equal(loader_open(&img, "kernel", &f->li, &err), 0);
+	assert_int_equal(loader_place(&f->li, &f->mem, RAM_GPA, true, &mapped,
+				      &err), 0);
+	assert_false(mapped);
+	assert_memory_equal(f->ram, f->content + 100, 2 * PG + 7);
+	assert_ram_outside_untouched(f, 0, 2 * PG + 7);
+	munmap(guard, 4 * PG);
+}
+
 /* A page-aligned part of a file is mapped; the bytes of the file after
  * the part, in its last page, must not show in guest RAM. */
 static void test_aligned_file_part_maps(void **state)
@@ -504,6 +529,7 @@ int main(void)
 		T(test_unaligned_gpa_copies),
 		T(test_unaligned_file_offset_copies),
 		T(test_aligned_file_part_maps),
+		T(test_file_part_read_from_file),
 		T(test_memory_data_copies),
 		T(test_mutable_file_copies),
 		T(test_write_denied),
