@@ -80,6 +80,19 @@ else
 	finish_vm 10
 fi
 
+# The key's interrupt through cellvm's own GICv2 model (a level line).
+start_vm --irqchip user --shutdown-timeout 30 --cmdline "$QUIET"
+if wait_for '/ # ' 120; then
+	pw_signal TERM
+	pw_wait 60
+	check "power: --irqchip user: SIGTERM powers the guest off cleanly: status $VM_STATUS, ${PW_MS} ms" \
+		sh -c "[ $VM_STATUS = 8 ] && [ $PW_MS -lt 30000 ] && grep -q 'running shutdown actions' '$W/out' && grep -q 'reboot: Power down' '$W/out'"
+else
+	not_ok "power: the default guest did not boot (--irqchip user)"
+	kill -9 "$VM_PID" 2>/dev/null
+	finish_vm 10
+fi
+
 # A guest that ignores the key (it reboots in a tight loop) is stopped at
 # the deadline, which holds across its reboots.
 start_vm --shutdown-timeout 2 --kernel "$RL" --mem 64M
