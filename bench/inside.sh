@@ -44,8 +44,9 @@ vmm_cmd() {
 	shift 4
 	[ "$v_" != cellvm-copy ] || set -- "$@" --no-zero-copy
 	if [ "$v_" != qemu ]; then
+		# --shutdown-timeout 0: SIGTERM stops at once, as it does QEMU.
 		set -- cellvm --no-reboot --mem $MEM --cpus $CPUS --boot-timing=json \
-			--kernel "$k" "$@"
+			--shutdown-timeout 0 --kernel "$k" "$@"
 		[ "$i" = - ] || set -- "$@" --initrd "$i"
 		[ "$c" = - ] || set -- "$@" --cmdline "$c"
 	else
