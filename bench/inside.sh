@@ -46,12 +46,14 @@ vmm_cmd() {
 	v_=$1 k=$2 i=$3 c=$4
 	shift 4
 	case $v_ in cellvm-copy|cellvm-emb-copy) set -- "$@" --no-zero-copy ;; esac
+	# --shutdown-timeout 0: SIGTERM stops at once, as it does QEMU.
 	if [ "${v_#cellvm-emb}" != "$v_" ]; then
-		set -- cellvm --no-reboot --mem $MEM --cpus $CPUS --boot-timing=json "$@"
+		set -- cellvm --no-reboot --mem $MEM --cpus $CPUS --boot-timing=json \
+			--shutdown-timeout 0 "$@"
 		[ "$c" = - ] || set -- "$@" --cmdline "$c"
 	elif [ "$v_" != qemu ]; then
 		set -- cellvm --no-reboot --mem $MEM --cpus $CPUS --boot-timing=json \
-			--kernel "$k" "$@"
+			--shutdown-timeout 0 --kernel "$k" "$@"
 		[ "$i" = - ] || set -- "$@" --initrd "$i"
 		[ "$c" = - ] || set -- "$@" --cmdline "$c"
 	else

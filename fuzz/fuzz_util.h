@@ -2,7 +2,7 @@
 /*
  * What the libFuzzer targets share: reading operands off the input, the
  * invariant check, and the device-tree round trip of the PrimeCell
- * targets (fuzz_pl011, fuzz_pl031).
+ * targets (fuzz_pl011, fuzz_pl031, fuzz_pl061).
  */
 #ifndef CELLVM_FUZZ_UTIL_H
 #define CELLVM_FUZZ_UTIL_H
@@ -48,6 +48,12 @@ static inline int fuzz_irq_prop(const struct cellvm_fdt_ctx *ctx,
 	return fdt_property(ctx->fdt, "interrupts", cells, sizeof(cells));
 }
 
+static inline uint32_t fuzz_phandle_alloc(const struct cellvm_fdt_ctx *ctx)
+{
+	(void)ctx;
+	return 3;
+}
+
 /*
  * Write `dev`'s node at `base` into a blob of 64 + 2 * size bytes (size
  * from the input, 0-255): the call fails cleanly with -errno or the
@@ -60,6 +66,7 @@ static inline void fuzz_fdt_node(const struct cellvm_mmio_ops *ops,
 	char buf[64 + 2 * 255];
 	struct cellvm_fdt_ctx ctx = {
 		.fdt = buf, .apb_clk_phandle = 1, .irq_prop = fuzz_irq_prop,
+		.phandle_alloc = fuzz_phandle_alloc,
 	};
 	int ret;
 

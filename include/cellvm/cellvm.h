@@ -196,6 +196,13 @@ struct cellvm_config {
 	 * pending: a running VM stops with CELLVM_STOP_QUIT, and creating one
 	 * fails with CELLVM_E_STOPPED, whenever it came. */
 	int stop_fd;
+	/* -1, or an fd the caller makes readable to ask the guest to power
+	 * off (a pipe a signal handler writes to). Never read by cellvm: a
+	 * request stays pending, and each VM created while it is presses
+	 * its power button once (cellvm_vm_request_poweroff()) as soon as
+	 * it runs. How long to wait for the guest is the caller's business
+	 * (stop_fd ends the wait). */
+	int poweroff_fd;
 	struct cellvm_log log;
 	/*
 	 * Optional: called in every thread cellvm runs, in the thread, once
@@ -238,6 +245,18 @@ int cellvm_vm_run(struct cellvm_vm *vm, enum cellvm_stop *why,
 
 /* Ask a running VM to stop with `why`. Async-signal-safe. */
 void cellvm_vm_request_stop(struct cellvm_vm *vm, enum cellvm_stop why);
+
+/*
+ * Ask the guest to power off: press the machine's power button (a press
+ * and, a moment later, a release; on arm64-virt the gpio-keys KEY_POWER
+ * of its PL061). The guest decides what to do; nothing waits for it.
+ * Call it on the thread that runs cellvm_vm_run() (from an event-loop
+ * handler) or before the VM runs, never concurrently with
+ * cellvm_vm_destroy(). 0, or -errno with err set: -EOPNOTSUPP when the
+ * board has no power button.
+ */
+int cellvm_vm_request_poweroff(struct cellvm_vm *vm,
+			       struct cellvm_err *err) CELLVM_MUST_CHECK;
 
 /* Boot timestamp `m` in CLOCK_MONOTONIC nanoseconds, 0 if not reached. */
 uint64_t cellvm_vm_mark(const struct cellvm_vm *vm, enum cellvm_boot_mark m);

@@ -15,9 +15,15 @@ enum cli_status {
 	CLI_IO = 5, /* a disk, TAP device or console cannot be used */
 	CLI_RESET = 6, /* guest rebooted and --no-reboot was given */
 	CLI_CRASH = 7, /* guest reported a crash */
-	CLI_QUIT = 8, /* stopped by Ctrl-A x or a signal */
+	CLI_QUIT = 8, /* stopped by Ctrl-A x or a signal (also when the guest
+		       * powered off after SIGTERM/SIGHUP asked it to) */
 	CLI_SECCOMP = 9, /* a thread made a system call its filter forbids */
 };
+
+/* --shutdown-timeout: seconds a guest gets to power off after SIGTERM or
+ * SIGHUP pressed its power button (README, "Stopping a guest"). */
+#define CLI_SHUTDOWN_TIMEOUT_DEFAULT 10u
+#define CLI_SHUTDOWN_TIMEOUT_MAX 86400u
 
 /* Terminal raw mode, restored at exit and on fatal signals. */
 void term_raw(int fd);

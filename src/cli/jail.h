@@ -19,7 +19,7 @@ struct jail_cfg {
 };
 
 /* Margins of the resource limits (documented in README.md). */
-#define JAIL_FD_BASE 33u /* epoll, eventfds, the RTC timerfd, KVM VM and irqchip fds, dups */
+#define JAIL_FD_BASE 34u /* epoll, eventfds, the RTC and power-key timerfds, KVM VM and irqchip fds, dups */
 #define JAIL_FD_PER_VCPU 4u /* the vCPU fd and its kick/irq eventfds */
 #define JAIL_FD_PER_DEV 8u /* irqfd, ioeventfds, stop eventfd, a dup */
 #define JAIL_AS_MARGIN (512ULL << 20) /* heap, malloc arenas, run areas */

@@ -11,10 +11,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,38 +50,105 @@ struct cli {
 };
 
 /*
- * SIGINT, SIGTERM and SIGHUP write a byte to this pipe, whose read end is
- * the VMs' stop_fd. Nobody reads it, so a request is never lost: whether
- * it comes before the VM exists, while it is created, while it runs or
- * between reboots, the next check sees it (status 8).
+ * Stop signals (README, "Stopping a guest"). SIGTERM and SIGHUP ask the
+ * guest to power off: a byte in the power-off pipe (the VMs' poweroff_fd:
+ * each VM presses its power button once) and the stop timer armed for
+ * --shutdown-timeout seconds. SIGINT, a second SIGTERM or SIGHUP, or any
+ * of them with --shutdown-timeout 0 fire the stop timer at once.
+ *
+ * The stop timer (a CLOCK_MONOTONIC timerfd) is the VMs' stop_fd: once
+ * expired it stays readable, as nobody reads it, so a request is never
+ * lost: whether it comes before the VM exists, while it is created, while
+ * it runs or between reboots, the next check sees it (status 8). The
+ * deadline is the process's, so it holds across guest reboots.
+ *
+ * A signal handler can only reach the process's own state: this is it.
+ * The handler runs on whichever thread the signal hits (the event loop
+ * or a vCPU: device workers block signals); timerfd_settime and write
+ * are plain system calls both threads' filters allow.
  */
-static int stop_pipe[2] = { -1, -1 };
+enum stop_state {
+	STOP_IDLE,
+	STOP_GRACEFUL, /* the button was pressed, the deadline armed */
+	STOP_NOW, /* the stop timer is set to fire at once */
+};
 
+static struct {
+	int stop_timer;
+	int poweroff_pipe[2];
+	unsigned timeout_s; /* --shutdown-timeout */
+	atomic_int state; /* enum stop_state, only ever moving on */
+	atomic_bool graceful; /* a power-off was asked for */
+} sigs = { -1, { -1, -1 }, CLI_SHUTDOWN_TIMEOUT_DEFAULT, STOP_IDLE, false };
+
+static void stop_timer_arm(time_t s, long ns)
+{
+	struct itimerspec its = { { 0, 0 }, { s, ns } };
+
+	if (timerfd_settime(sigs.stop_timer, 0, &its, NULL) < 0) {
+		/* Cannot happen with a valid timerfd and value. */
+	}
+}
+
+/*
+ * The state only moves IDLE -> GRACEFUL -> NOW or IDLE -> NOW; a handler
+ * on another thread may move it while this one runs, so after arming the
+ * deadline, look again: a stop that came meanwhile must not be pushed
+ * back to the deadline.
+ */
 static void on_stop_signal(int sig)
 {
-	int saved = errno;
+	int saved = errno, idle = STOP_IDLE;
 	char b = 0;
 
-	if (write(stop_pipe[1], &b, 1) < 0) {
-		/* Full: a request is pending anyway. */
+	if (sig != SIGINT && sigs.timeout_s > 0 &&
+	    atomic_compare_exchange_strong(&sigs.state, &idle,
+					   STOP_GRACEFUL)) {
+		atomic_store(&sigs.graceful, true);
+		if (write(sigs.poweroff_pipe[1], &b, 1) < 0) {
+			/* Full: a request is pending anyway. */
+		}
+		stop_timer_arm((time_t)sigs.timeout_s, 0);
+		if (atomic_load(&sigs.state) == STOP_NOW)
+			stop_timer_arm(0, 1);
+	} else if (atomic_exchange(&sigs.state, STOP_NOW) != STOP_NOW) {
+		stop_timer_arm(0, 1); /* 0 would disarm it */
 	}
 	errno = saved;
 }
 
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+/* Block (how SIG_BLOCK) or let through (SIG_UNBLOCK) the stop signals:
+ * they are held while the options are parsed, never lost. */
+static void stop_signals_mask(int how)
+{
+	sigset_t set;
+	unsigned i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		sigaddset(&set, stop_sigs[i]);
+	sigprocmask(how, &set, NULL);
+}
+
 static int stop_signals_install(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 	unsigned i;
 
-	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	stop_signals_mask(SIG_BLOCK);
+	sigs.stop_timer = timerfd_create(CLOCK_MONOTONIC,
+					 TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sigs.stop_timer < 0 ||
+	    pipe2(sigs.poweroff_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		if (sigaction(stop_sigs[i], &sa, NULL) < 0)
 			return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -132,6 +201,8 @@ static void usage(FILE *f)
 	      "  --no-zero-copy       copy the embedded guest too instead of mapping it\n"
 	      "  --no-seccomp         run without system call filters (not advised)\n"
 	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
+	      "  --shutdown-timeout SECS  on SIGTERM/SIGHUP press the power button and\n"
+	      "                       stop after SECS (default 10; 0: stop at once)\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
 	      "  --jail               confine cellvm once its files are open\n"
 	      "                       (needs --uid and --gid)\n"
@@ -144,8 +215,9 @@ static void usage(FILE *f)
 	      "Exit status: 0 guest powered off, 1 runtime failure, 2 usage error,\n"
 	      "3 bad kernel/initrd/DTB, 4 host cannot run the VM or a --jail step\n"
 	      "failed, 5 disk/TAP/console I/O error, 6 guest rebooted with\n"
-	      "--no-reboot, 7 guest crashed, 8 stopped by Ctrl-A x or a signal,\n"
-	      "9 a thread made a forbidden system call (seccomp).\n",
+	      "--no-reboot, 7 guest crashed, 8 stopped by Ctrl-A x or a signal\n"
+	      "(also when the guest powered off after SIGTERM/SIGHUP), 9 a thread\n"
+	      "made a forbidden system call (seccomp). SIGINT stops at once.\n",
 	      f);
 }
 
@@ -167,7 +239,7 @@ enum {
 	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_VERSION,
 	OPT_JAIL, OPT_JAIL_ROOT, OPT_UID, OPT_GID, OPT_JAIL_PROBE,
-	OPT_KERNEL_FORMAT, OPT_NO_SECCOMP,
+	OPT_KERNEL_FORMAT, OPT_NO_SECCOMP, OPT_SHUTDOWN_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -190,6 +262,7 @@ static const struct option options[] = {
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "boot-timing", optional_argument, NULL, OPT_BOOT_TIMING },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "jail", no_argument, NULL, OPT_JAIL },
 	{ "jail-root", required_argument, NULL, OPT_JAIL_ROOT },
 	{ "uid", required_argument, NULL, OPT_UID },
@@ -329,6 +402,12 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_MEM:
 		if (cellvm_parse_size(arg, &c->cfg.mem_size))
 			return usage_error("--mem %s: expected a size such as 256M or 1G", arg);
+		return 0;
+	case OPT_SHUTDOWN_TIMEOUT:
+		if (cellvm_parse_uint(arg, 0, CLI_SHUTDOWN_TIMEOUT_MAX, &n))
+			return usage_error("--shutdown-timeout %s: expected whole seconds from 0 to %u",
+					   arg, CLI_SHUTDOWN_TIMEOUT_MAX);
+		sigs.timeout_s = n;
 		return 0;
 	case OPT_CPUS:
 		if (cellvm_parse_uint(arg, 1, CELLVM_MAX_VCPUS, &n))
@@ -668,8 +747,11 @@ static int jail_setup(struct cli *c)
 	const char *step;
 	int ret;
 
-	/* The stop pipe: signals must still reach the VMs in the jail. */
-	if (keep_fd(c, stop_pipe[0]) < 0 || keep_fd(c, stop_pipe[1]) < 0) {
+	/* The stop timer and power-off pipe: signals must still reach the
+	 * VMs in the jail. */
+	if (keep_fd(c, sigs.stop_timer) < 0 ||
+	    keep_fd(c, sigs.poweroff_pipe[0]) < 0 ||
+	    keep_fd(c, sigs.poweroff_pipe[1]) < 0) {
 		fprintf(stderr, "cellvm: --jail: %s\n", strerror(errno));
 		return CLI_HOST;
 	}
@@ -708,7 +790,8 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.start_ns = mono_ns();
 	in_open = std_fds_fill();
-	/* First of all: a stop signal must never find the default action. */
+	/* First of all: a stop signal must never find the default action
+	 * (they are held until the options are parsed). */
 	ret = stop_signals_install();
 	if (ret) {
 		fprintf(stderr, "cellvm: stop signals: %s\n", strerror(-ret));
@@ -723,9 +806,12 @@ int main(int argc, char **argv)
 	/* A closed stdin: the guest runs without console input. */
 	c.cfg.console_in = in_open ? STDIN_FILENO : -1;
 	c.cfg.console_out = STDOUT_FILENO;
-	c.cfg.stop_fd = stop_pipe[0];
+	c.cfg.stop_fd = sigs.stop_timer;
+	c.cfg.poweroff_fd = sigs.poweroff_pipe[0];
 	c.cfg.console_hold = &c.hold;
 	ret = parse_args(&c, argc, argv);
+	/* --shutdown-timeout is known: signals held so far come now. */
+	stop_signals_mask(SIG_UNBLOCK);
 	if (ret)
 		return ret;
 	ret = use_embedded(&c);
@@ -755,5 +841,8 @@ int main(int argc, char **argv)
 		ret = boot_once(&c, &why);
 	} while (why == CELLVM_STOP_RESET && !c.no_reboot && ret == CLI_RESET);
 	term_restore();
+	/* Stopped from outside, even if the guest powered off in time. */
+	if (ret == CLI_OK && atomic_load(&sigs.graceful))
+		return CLI_QUIT;
 	return ret;
 }

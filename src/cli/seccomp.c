@@ -84,7 +84,9 @@ static const struct rule base_rules[] = {
 };
 
 /* KVM_RUN and the rest come as ioctls (the backend's vcpu list); a
- * guest write to the PL031's match register arms the RTC's timerfd. */
+ * guest write to the PL031's match register arms the RTC's timerfd, and
+ * the stop-signal handler (main.c), which may run on a vCPU thread, arms
+ * the command's stop timer. */
 static const struct rule vcpu_rules[] = {
 	{ "timerfd_settime", ANY }, { NULL, ANY },
 };
@@ -107,7 +109,7 @@ static const struct rule console_rules[] = { { NULL, ANY } };
 static const struct rule lifecycle_rules[] = {
 	{ "epoll_pwait", ANY }, { "epoll_wait", ANY }, { "epoll_ctl", ANY },
 	{ "epoll_create1", ANY }, { "eventfd2", ANY },
-	{ "timerfd_create", ANY }, /* the RTC's alarm */
+	{ "timerfd_create", ANY }, /* the RTC's alarm, the power key's release */
 	{ "openat", ANY }, { "open", ANY }, { "close", ANY }, { "fstat", ANY },
 	{ "newfstatat", ANY }, { "statx", ANY }, { "lseek", ANY }, { "pread64", ANY },
 	{ "fcntl", FCNTL_CMDS }, { "clone", THREAD_ONLY },

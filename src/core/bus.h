@@ -30,6 +30,9 @@ struct cellvm_fdt_ctx {
 	uint32_t apb_clk_phandle;
 	int (*irq_prop)(const struct cellvm_fdt_ctx *ctx, unsigned line,
 			bool edge);
+	/* A phandle no other node has, for a device that others refer to
+	 * (a GPIO controller); NULL: the board hands out none. */
+	uint32_t (*phandle_alloc)(const struct cellvm_fdt_ctx *ctx);
 };
 
 /*

@@ -37,6 +37,7 @@ void cellvm_config_init(struct cellvm_config *cfg)
 	cfg->console_out = -1;
 	cfg->hv_fd = -1;
 	cfg->stop_fd = -1;
+	cfg->poweroff_fd = -1;
 	cfg->zero_copy = true;
 	cfg->log.level = CELLVM_LOG_WARN;
 }
@@ -140,6 +141,30 @@ static int vm_create_stopped(struct cellvm_err *err)
 static void vm_on_stop_fd(void *opaque, uint32_t events)
 {
 	cellvm_vm_request_stop(opaque, CELLVM_STOP_QUIT);
+}
+
+int cellvm_vm_request_poweroff(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	if (!vm)
+		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL, "no VM");
+	if (!vm->board->power_button)
+		return cellvm_err_set(err, CELLVM_E_USAGE, EOPNOTSUPP,
+				      "the %s board has no power button",
+				      vm->board->name);
+	return vm->board->power_button(vm, err);
+}
+
+/* The caller asks for a power-off: press the button, once per VM (the fd
+ * stays readable; nobody reads it). */
+static void vm_on_poweroff_fd(void *opaque, uint32_t events)
+{
+	struct cellvm_vm *vm = opaque;
+	struct cellvm_err err = { 0 };
+
+	cellvm_evloop_del(vm->loop, vm->cfg.poweroff_fd);
+	if (cellvm_vm_request_poweroff(vm, &err))
+		cellvm_log(&vm->log, CELLVM_LOG_WARN, "vm",
+			   "power-off request: %s", err.msg);
 }
 
 static int vm_check_config(const struct cellvm_config *cfg,
@@ -327,6 +352,14 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 			cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
 				       "stop request fd %d: %s", cfg->stop_fd,
 				       strerror(-ret));
+	}
+	if (ret == 0 && cfg->poweroff_fd >= 0) {
+		ret = cellvm_evloop_add(vm->loop, cfg->poweroff_fd, EPOLLIN,
+					vm_on_poweroff_fd, vm);
+		if (ret)
+			cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				       "power-off request fd %d: %s",
+				       cfg->poweroff_fd, strerror(-ret));
 	}
 	for (stage = 0; ret == 0; stage++) {
 		ret = vm_create_stage(vm, stage, err);

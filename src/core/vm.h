@@ -64,6 +64,10 @@ struct cellvm_board_ops {
 	int (*emulate_abort)(struct cellvm_vm *vm, struct cellvm_vcpu *v,
 			     uint64_t ipa, char *why, size_t why_len);
 	void (*teardown)(struct cellvm_vm *vm);
+	/* Optional: press the machine's power button (the guest sees a
+	 * press and a release), on the event-loop thread while vCPUs run.
+	 * 0 or -errno with err set. NULL: the board has none. */
+	int (*power_button)(struct cellvm_vm *vm, struct cellvm_err *err);
 	/* Registers shown in a dump, by the backend's register ids. */
 	const struct cellvm_reg_desc *regs;
 	unsigned nr_regs;

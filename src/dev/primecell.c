@@ -2,7 +2,7 @@
 /*
  * The parts every ARM PrimeCell peripheral shares, after the TRMs of the
  * cells emulated here (ARM DDI 0183 PL011 3.3.13-3.3.14, ARM DDI 0224
- * PL031 3.3.9-3.3.10):
+ * PL031 3.3.9-3.3.10, ARM DDI 0190 PL061 3.3.11-3.3.18):
  *
  * - PeriphID0-3 at 0xfe0-0xfec: the part number (12 bits), designer
  *   (0x41, ARM) and revision, one byte per 32-bit word;
@@ -39,10 +39,10 @@ uint32_t primecell_id_read(uint32_t periph_id, uint64_t reg)
 	return (id >> (8 * (word % 4))) & 0xffu;
 }
 
-int primecell_fdt_node(const struct cellvm_fdt_ctx *ctx, const char *name,
-		       uint64_t base, uint64_t size, const char *compat,
-		       size_t compat_len, const char *clock_names,
-		       size_t clock_names_len, unsigned line)
+int primecell_fdt_begin(const struct cellvm_fdt_ctx *ctx, const char *name,
+			uint64_t base, uint64_t size, const char *compat,
+			size_t compat_len, const char *clock_names,
+			size_t clock_names_len, unsigned line)
 {
 	/* Two address and two size cells, as the root node declares. */
 	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(size) };
@@ -78,7 +78,17 @@ int primecell_fdt_node(const struct cellvm_fdt_ctx *ctx, const char *name,
 	if (!ret)
 		ret = fdt_property(fdt, "clocks", clocks,
 				   (int)(nclocks * sizeof(clocks[0])));
-	if (!ret)
-		ret = fdt_end_node(fdt);
 	return fdt_to_errno(ret);
+}
+
+int primecell_fdt_node(const struct cellvm_fdt_ctx *ctx, const char *name,
+		       uint64_t base, uint64_t size, const char *compat,
+		       size_t compat_len, const char *clock_names,
+		       size_t clock_names_len, unsigned line)
+{
+	int ret = primecell_fdt_begin(ctx, name, base, size, compat,
+				      compat_len, clock_names,
+				      clock_names_len, line);
+
+	return ret ? ret : fdt_to_errno(fdt_end_node(ctx->fdt));
 }

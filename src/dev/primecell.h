@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every ARM PrimeCell peripheral shares (pl011, pl031): the
+ * What every ARM PrimeCell peripheral shares (pl011, pl031, pl061): the
  * identification registers at the top of its 4 KiB window and the shape
  * of its device-tree node. See primecell.c.
  */
@@ -38,5 +38,12 @@ int primecell_fdt_node(const struct cellvm_fdt_ctx *ctx, const char *name,
 		       uint64_t base, uint64_t size, const char *compat,
 		       size_t compat_len, const char *clock_names,
 		       size_t clock_names_len, unsigned line);
+
+/* The same, but the node is left open for the cell's own properties:
+ * the caller ends it (fdt_end_node). */
+int primecell_fdt_begin(const struct cellvm_fdt_ctx *ctx, const char *name,
+			uint64_t base, uint64_t size, const char *compat,
+			size_t compat_len, const char *clock_names,
+			size_t clock_names_len, unsigned line);
 
 #endif

@@ -68,12 +68,15 @@ stop_series() {
 		[ -z "$bad" ]
 }
 
+# Stop signals here run with --shutdown-timeout 0: they stop at once, as
+# before the power button (whose graceful path is tests/e2e/power.sh).
+
 # Row 1: a stop signal is never lost: at start-up (before the VM exists),
 # in a guest that reboots in a tight loop (between VMs), while running.
 stop_series "row 1: stop signals during start-up of the default guest" \
-	"0 0.002 0.005 0.01 0.02 0.05 0.1 0.3" --cmdline "$QUIET"
+	"0 0.002 0.005 0.01 0.02 0.05 0.1 0.3" --shutdown-timeout 0 --cmdline "$QUIET"
 stop_series "row 1: stop signals during a reboot storm" \
-	"0 0.005 0.02 0.05 0.1 0.2 0.5 1" --kernel "$RL" --mem 64M
+	"0 0.005 0.02 0.05 0.1 0.2 0.5 1" --shutdown-timeout 0 --kernel "$RL" --mem 64M
 
 # A crash of cellvm itself is a bug, reported in one line on stderr
 # before the process dies of the signal (src/cli/crash.c).
@@ -183,7 +186,7 @@ reader=$!
 # Fill the pipe first (16 pages): at one byte per exit under emulation
 # the guest alone would take long to.
 dd if=/dev/zero of="$H/out3" bs=4096 count=16 2>/dev/null
-cellvm --kernel /tmp/guest-chatter --mem 64M </dev/null >"$H/out3" 2>"$W/err" &
+cellvm --shutdown-timeout 0 --kernel /tmp/guest-chatter --mem 64M </dev/null >"$H/out3" 2>"$W/err" &
 pid=$!
 # Until cellvm has given up waiting for the reader.
 n=0
@@ -205,7 +208,7 @@ check "row 3: SIGTERM ends cellvm whose output nobody reads (status $STOP_STATUS
 # of the guest and carries it from boot to boot, so the rest of a
 # 140000-byte file stays unread in the file (it was all read and dropped).
 dd if=/dev/zero bs=1000 count=140 2>/dev/null | tr '\0' 'a' >"$H/in5"
-cellvm --kernel "$RL" --mem 64M <"$H/in5" >"$W/out" 2>"$W/err" &
+cellvm --shutdown-timeout 0 --kernel "$RL" --mem 64M <"$H/in5" >"$W/out" 2>"$W/err" &
 pid=$!
 sleep 2
 pos=$(awk '/^pos:/ { print $2 }' "/proc/$pid/fdinfo/0" 2>/dev/null)
@@ -216,7 +219,7 @@ check "row 5a: input is not consumed across $boots reboots (stdin at $pos of 140
 
 # Row 5b: a TAP and its host-side configuration survive guest reboots
 # (it was destroyed and recreated: new ifindex, address gone, link down).
-cellvm --kernel "$RL" --mem 64M --net tap=cvh5 </dev/null >"$W/out" 2>"$W/err" &
+cellvm --shutdown-timeout 0 --kernel "$RL" --mem 64M --net tap=cvh5 </dev/null >"$W/out" 2>"$W/err" &
 pid=$!
 n=0
 while [ ! -e /sys/class/net/cvh5 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
@@ -235,7 +238,7 @@ check "row 5b: the TAP survives $((b1 - b0)) reboots (ifindex $idx0 -> $idx1, ad
 # Row 11, across reboots: the image stays open and locked from boot to
 # boot of a rebooting guest, so no second cellvm slips in between.
 dd if=/dev/zero of="$H/disk2" bs=1M count=1 2>/dev/null
-cellvm --kernel "$RL" --mem 64M --disk "$H/disk2" </dev/null >"$W/out" 2>"$W/err" &
+cellvm --shutdown-timeout 0 --kernel "$RL" --mem 64M --disk "$H/disk2" </dev/null >"$W/out" 2>"$W/err" &
 pid=$!
 sleep 1
 refused=0

@@ -46,20 +46,21 @@ jailed_checks() {
 	check "$tag: cannot signal a root process" \
 		grep -q '^cellvm: jail-probe: kill 1: Operation not permitted$' "$W/err"
 	# Every fd: stdio, /dev/kvm, the binary (embedded images), the disks, the
-	# TAP, the stop-signal pipe, or an anonymous inode of the VM (KVM,
-	# eventfd, epoll).
+	# TAP, the power-off pipe, or an anonymous inode of the VM or the
+	# command (KVM, eventfd, epoll, timerfd: the stop timer).
 	fds() { for f in /proc/$P/fd/*; do readlink "$f"; done; }
 	fds >"$D/fds"
 	bad=$(grep -vE "^($W/(in|out|err)|/dev/kvm|$BIN|$D/(data|rw)\.img|/dev/net/tun|pipe:.*|anon_inode:.*)\$" "$D/fds")
 	check "$tag: only the fds it should have${bad:+ (also: $bad)}" [ -z "$bad" ]
 	check "$tag: /dev/kvm, the binary, disks and the TAP are open" sh -c \
 		"grep -qx /dev/kvm $D/fds && grep -qx '$BIN' $D/fds && grep -qx $D/data.img $D/fds && grep -qx /dev/net/tun $D/fds"
-	# Kept fds: stdio, the stop pipe (2), kvm, kernel, initrd, 2 disks, the
-	# TAP = 11; 1 vCPU, 4 devices + a console: 11 + 33 + 4 + 8 * 5
-	# (src/cli/jail.h; the base counts the RTC's timerfd).
+	# Kept fds: stdio, the stop timer, the power-off pipe (2), kvm, kernel,
+	# initrd, 2 disks, the TAP = 12; 1 vCPU, 4 devices + a console:
+	# 12 + 34 + 4 + 8 * 5 (src/cli/jail.h; the base counts the RTC's and
+	# the power key's timerfds).
 	L=/proc/$P/limits
-	check "$tag: RLIMIT_NOFILE is what is open + the margin (88)" \
-		grep -qE '^Max open files +88 +88 ' $L
+	check "$tag: RLIMIT_NOFILE is what is open + the margin (90)" \
+		grep -qE '^Max open files +90 +90 ' $L
 	check "$tag: RLIMIT_NPROC is its threads + 8 (15)" \
 		grep -qE '^Max processes +15 +15 ' $L
 	check "$tag: RLIMIT_CORE is 0" grep -qE '^Max core file size +0 +0 ' $L

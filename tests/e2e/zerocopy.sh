@@ -10,7 +10,8 @@
 SCRIBBLE=/tmp/guest-scribble
 ZC_INITRD=$W/zc-initrd
 
-# stop_vm: end an idle guest with SIGTERM; status 8 is "stopped by a signal".
+# stop_vm: end an idle guest with SIGTERM; status 8 is "stopped by a signal"
+# (the guests run with --shutdown-timeout 0: at once, no power button).
 stop_vm() {
 	kill "$VM_PID" 2>/dev/null
 	finish_vm 30
@@ -22,7 +23,7 @@ scribble_case() {
 	zc_name=$1 want_mapped=$2
 	shift 2
 	before=$(md5sum "$SCRIBBLE" "$ZC_INITRD" | cut -d' ' -f1 | tr '\n' ' ')
-	start_vm --kernel "$SCRIBBLE" --initrd "$ZC_INITRD" --mem 64M "$@"
+	start_vm --shutdown-timeout 0 --kernel "$SCRIBBLE" --initrd "$ZC_INITRD" --mem 64M "$@"
 	if wait_for '^scribble done' 60; then
 		ok "$zc_name: scribble guest wrote over its image and initrd"
 	else
@@ -62,7 +63,7 @@ linux_case() {
 	zc_name=$1 mapped=$2
 	shift 2
 	before=$(sha256sum $FILES | cut -d' ' -f1 | tr '\n' ' ')
-	start_vm --no-reboot --cmdline "$QUIET" "$@"
+	start_vm --shutdown-timeout 0 --no-reboot --cmdline "$QUIET" "$@"
 	if wait_for '/ # ' 90; then
 		ok "$zc_name: guest reaches its shell"
 	else

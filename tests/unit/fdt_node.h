@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit-test helper: a device's device-tree node written into a fresh blob
- * with a fake interrupt specifier (test_pl011, test_pl031).
+ * with a fake interrupt specifier (test_pl011, test_pl031, test_pl061).
  */
 #ifndef CELLVM_TESTS_UNIT_FDT_NODE_H
 #define CELLVM_TESTS_UNIT_FDT_NODE_H
@@ -31,6 +31,15 @@ static inline int fake_irq_prop(const struct cellvm_fdt_ctx *ctx,
 	return fdt_property(ctx->fdt, "interrupts", cells, sizeof(cells));
 }
 
+/* The phandle a device asking for one gets. */
+#define FDT_TEST_PHANDLE 7
+
+static inline uint32_t fake_phandle_alloc(const struct cellvm_fdt_ctx *ctx)
+{
+	(void)ctx;
+	return FDT_TEST_PHANDLE;
+}
+
 /*
  * The finished blob `buf` of `size` bytes: a root node holding `dev`'s
  * node at `base` (a 4 KiB window), interrupt controller phandle 1, APB
@@ -44,7 +53,7 @@ static inline int build_node_fdt(const struct cellvm_mmio_ops *ops, void *dev,
 
 	t->ctx = (struct cellvm_fdt_ctx){
 		.fdt = buf, .intc_phandle = 1, .apb_clk_phandle = 2,
-		.irq_prop = fake_irq_prop,
+		.irq_prop = fake_irq_prop, .phandle_alloc = fake_phandle_alloc,
 	};
 	if (fdt_create(buf, size) || fdt_finish_reservemap(buf) ||
 	    fdt_begin_node(buf, ""))

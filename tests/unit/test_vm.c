@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -23,6 +25,7 @@
 #include "cellvm/cellvm.h"
 #include "hv/test.h"
 #include "arch/arm64/memmap.h"
+#include "core/evloop.h"
 #include "core/vm.h"
 #include "dev/gicv2.h"
 #include "dev/virtio_mmio.h"
@@ -210,6 +213,100 @@ static void test_rtc(void **state)
 	off = cellvm_vm_rtc_offset(f.vm);
 	assert_true(llabs(off / 1000000000LL + time(NULL) - 1000) <= 2);
 	fixture_fini(&f);
+}
+
+/* A handler that ends evloop_run() through the flag it was given. */
+static void stop_loop(void *opaque, uint32_t events)
+{
+	atomic_store((atomic_int *)opaque, CELLVM_STOP_QUIT);
+}
+
+/* Run f's event loop (no vCPU) for about `ms` milliseconds. */
+static void loop_for(struct fixture *f, int tfd, long ms)
+{
+	struct itimerspec its = { { 0, 0 }, { ms / 1000, (ms % 1000) * 1000000L } };
+	atomic_int stop = CELLVM_STOP_NONE;
+	uint64_t n;
+
+	assert_int_equal(timerfd_settime(tfd, 0, &its, NULL), 0);
+	assert_int_equal(cellvm_evloop_add(f->vm->loop, tfd, EPOLLIN, stop_loop,
+					   &stop), 0);
+	assert_int_equal(evloop_run(f->vm->loop, &stop), 0);
+	assert_int_equal(cellvm_evloop_del(f->vm->loop, tfd), 0);
+	assert_int_equal(read(tfd, &n, sizeof(n)), sizeof(n));
+}
+
+/* The power key's pin as the guest reads it (GPIODATA, its bit masked). */
+static uint64_t power_pin(struct fixture *f)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(cellvm_bus_access(&f->vm->bus, 0, CELLVM_GPIO_BASE +
+					   ((1u << CELLVM_GPIO_POWER_PIN) << 2),
+					   1, false, &v), 0);
+	return v;
+}
+
+/*
+ * The power button (issue 10 item 5): the PL061 and gpio-keys nodes in
+ * the device tree; a byte on poweroff_fd presses the key once (held,
+ * then released by the board's timer, not pressed again although the fd
+ * stays readable); cellvm_vm_request_poweroff() presses it directly, and
+ * a board without a button says so.
+ */
+static void test_power_button(void **state)
+{
+	static const struct cellvm_board_ops no_button = {
+		.name = "buttonless",
+	};
+	struct fixture f;
+	struct cellvm_err err = { 0 };
+	struct cellvm_vm fake = { .board = &no_button };
+	const fdt32_t *cells;
+	const void *fdt;
+	uint64_t dtb;
+	int p[2], tfd, node, len;
+	char b = 1;
+
+	assert_int_equal(pipe(p), 0);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	assert_true(tfd >= 0);
+	fixture_config(&f, 1);
+	f.cfg.poweroff_fd = p[0];
+	assert_int_equal(write(p[1], &b, 1), 1); /* pending before creation */
+	fixture_create(&f);
+	dtb = cellvm_hv_test_log(f.vm->hv, 0)->reg[CELLVM_ARM64_REG_X(0)];
+	fdt = cellvm_mem_ptr(&f.vm->mem, dtb, 64);
+	assert_non_null(fdt);
+	node = fdt_path_offset(fdt, "/pl061@9030000");
+	assert_true(node >= 0);
+	cells = fdt_getprop(fdt, node, "interrupts", &len);
+	assert_int_equal(len, 12);
+	assert_int_equal(fdt32_to_cpu(cells[1]), CELLVM_GPIO_IRQ - 32);
+	node = fdt_path_offset(fdt, "/gpio-keys/poweroff");
+	assert_true(node >= 0);
+	cells = fdt_getprop(fdt, node, "gpios", &len);
+	assert_int_equal(len, 12);
+	assert_int_equal(fdt32_to_cpu(cells[0]),
+			 fdt_get_phandle(fdt, fdt_path_offset(fdt, "/pl061@9030000")));
+	assert_int_equal(fdt32_to_cpu(cells[1]), CELLVM_GPIO_POWER_PIN);
+	/* Not pressed until the VM's loop runs; then held, then let go. */
+	assert_int_equal(power_pin(&f), 0);
+	loop_for(&f, tfd, 50);
+	assert_int_not_equal(power_pin(&f), 0);
+	loop_for(&f, tfd, 600);
+	assert_int_equal(power_pin(&f), 0);
+	/* The library call presses it again. */
+	assert_int_equal(cellvm_vm_request_poweroff(f.vm, &err), 0);
+	assert_int_not_equal(power_pin(&f), 0);
+	loop_for(&f, tfd, 600);
+	assert_int_equal(power_pin(&f), 0);
+	fixture_fini(&f);
+	assert_int_equal(cellvm_vm_request_poweroff(&fake, &err), -EOPNOTSUPP);
+	assert_string_equal(err.msg, "the buttonless board has no power button");
+	close(tfd);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void test_dispatch(void **state)
@@ -1347,6 +1444,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_features_refused),
 		cmocka_unit_test(test_pmu_user_line),
 		cmocka_unit_test(test_stop_request),
+		cmocka_unit_test(test_power_button),
 		cmocka_unit_test(test_console_flags_restored),
 		cmocka_unit_test(test_empty_images),
 		cmocka_unit_test(test_too_many_cpus_for_any_gic),

@@ -68,6 +68,8 @@
 /* The phandles we give out; devices see them in struct cellvm_fdt_ctx. */
 #define PHANDLE_GIC 1
 #define PHANDLE_APB_CLK 2
+/* Devices get theirs from here on (ctx->phandle_alloc). */
+#define PHANDLE_FIRST_DEV 3
 
 /* GIC interrupt specifiers have 3 cells: type, number, flags
  * (arm,gic.yaml). SPIs are numbered from INTID 32, PPIs from 16. */
@@ -98,7 +100,16 @@
 struct fdt_builder {
 	struct cellvm_fdt_ctx ctx; /* ctx.fdt is the blob */
 	int ret;
+	uint32_t next_phandle; /* the next one phandle_alloc gives */
 };
+
+/* ctx is the first member of its builder. */
+static uint32_t phandle_alloc(const struct cellvm_fdt_ctx *ctx)
+{
+	struct fdt_builder *b = (struct fdt_builder *)(uintptr_t)ctx;
+
+	return b->next_phandle++;
+}
 
 static void begin(struct fdt_builder *b, const char *name)
 {
@@ -463,7 +474,8 @@ int arm64_fdt_build(const struct arm64_fdt_cfg *cfg, void *buf, size_t size,
 	struct fdt_builder b = {
 		.ctx = { .fdt = buf, .intc_phandle = PHANDLE_GIC,
 			 .apb_clk_phandle = PHANDLE_APB_CLK,
-			 .irq_prop = irq_prop },
+			 .irq_prop = irq_prop, .phandle_alloc = phandle_alloc },
+		.next_phandle = PHANDLE_FIRST_DEV,
 	};
 	int ret;
 

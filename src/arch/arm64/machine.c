@@ -2,7 +2,8 @@
 /*
  * The arm64 machine: QEMU virt's layout (src/arch/arm64/memmap.h), an
  * interrupt controller (in-kernel GICv3 or GICv2, or cellvm's own GICv2
- * model), a PL011, a PL031 RTC, the boot timer, and the boot protocol of the kernel's
+ * model), a PL011, a PL031 RTC, a PL061 GPIO with a power key, the boot
+ * timer, and the boot protocol of the kernel's
  * Documentation/arch/arm64/booting.rst.
  */
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "dev/gicv2.h"
 #include "dev/pl011.h"
 #include "dev/pl031.h"
+#include "dev/pl061.h"
 
 struct arm64_machine {
 	enum cellvm_hv_irqchip_type gic_type; /* NONE: user GICv2 model */
@@ -37,6 +39,8 @@ struct arm64_machine {
 	struct pl011 *uart;
 	struct pl031 *rtc;
 	int rtc_timer_fd; /* CLOCK_REALTIME timerfd for the RTC's match */
+	struct pl061 *gpio;
+	int key_timer_fd; /* CLOCK_MONOTONIC timerfd: release the power key */
 	struct boot_timer timer;
 	struct arm64_layout layout;
 	uint32_t irq_level[CELLVM_MAX_VCPUS]; /* last dev_irq_level seen */
@@ -306,6 +310,95 @@ static int setup_rtc(struct cellvm_vm *vm, struct cellvm_err *err)
 	return 0;
 }
 
+/*
+ * The power button: a PL061 input pin described as a gpio-keys KEY_POWER
+ * (QEMU virt's pin and address). A press holds the pin high for
+ * ARM64_KEY_HOLD_NS, then a timerfd on the event loop lets it go: Linux's
+ * gpio-keys reads the level after its debounce delay, so a pulse shorter
+ * than that would be missed (QEMU holds 100 ms; the longer hold here
+ * leaves room for a guest slowed by nested emulation).
+ */
+#define ARM64_KEY_HOLD_NS 250000000L
+
+static void key_release_ready(void *opaque, uint32_t events)
+{
+	struct cellvm_vm *vm = opaque;
+	struct arm64_machine *m = machine(vm);
+	uint64_t expirations;
+
+	if (read(m->key_timer_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		cellvm_log(&vm->log, CELLVM_LOG_WARN, "pl061",
+			   "power key timer: %s", strerror(errno));
+	if (pl061_set_input(m->gpio, CELLVM_GPIO_POWER_PIN, false))
+		cellvm_log(&vm->log, CELLVM_LOG_WARN, "pl061",
+			   "cannot release the power key");
+}
+
+static int arm64_power_button(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct itimerspec its = { { 0, 0 }, { 0, ARM64_KEY_HOLD_NS } };
+	int ret;
+
+	if (!m || !m->gpio || m->key_timer_fd < 0)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENODEV,
+				      "the power button is not set up");
+	/* Pressed again while held: the hold starts anew. */
+	if (timerfd_settime(m->key_timer_fd, 0, &its, NULL))
+		return cellvm_err_set(err, CELLVM_E_HOST, errno,
+				      "power key timer: %s", strerror(errno));
+	ret = pl061_set_input(m->gpio, CELLVM_GPIO_POWER_PIN, true);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, -ret,
+				      "power key: %s", strerror(-ret));
+	cellvm_log(&vm->log, CELLVM_LOG_INFO, "pl061", "power key pressed");
+	return 0;
+}
+
+static void gpio_destroy(void *opaque)
+{
+	pl061_destroy(opaque);
+}
+
+static int setup_gpio(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	struct arm64_machine *m = machine(vm);
+	struct pl061_host gh = {
+		.irq = { &vm->irqchip, CELLVM_GPIO_IRQ },
+		.power_pin = CELLVM_GPIO_POWER_PIN,
+		.log = &vm->log,
+	};
+	int ret;
+
+	m->key_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+					 TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->key_timer_fd < 0)
+		return cellvm_err_set(err, CELLVM_E_HOST, errno,
+				      "PL061 power key timer: %s",
+				      strerror(errno));
+	ret = pl061_create(&gh, &m->gpio);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, -ret,
+				      "PL061: %s", strerror(-ret));
+	ret = vm_own_device(vm, m->gpio, NULL, gpio_destroy);
+	if (ret) {
+		pl061_destroy(m->gpio);
+		m->gpio = NULL;
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret,
+				      "too many devices");
+	}
+	ret = cellvm_evloop_add(vm->loop, m->key_timer_fd, EPOLLIN,
+				key_release_ready, vm);
+	if (!ret)
+		ret = cellvm_bus_add(&vm->bus, "pl061", CELLVM_GPIO_BASE,
+				     CELLVM_GPIO_SIZE, &pl061_mmio_ops, m->gpio);
+	if (ret)
+		return cellvm_err_set(err, CELLVM_E_INTERNAL, ret, "PL061: %s",
+				      strerror(-ret));
+	return 0;
+}
+
 static void timer_mark(void *opaque)
 {
 	vm_mark(opaque, CELLVM_MARK_INIT);
@@ -344,6 +437,8 @@ static int setup_platform(struct cellvm_vm *vm, struct cellvm_err *err)
 		console_attach(vm->console, &port);
 	}
 	ret = setup_rtc(vm, err);
+	if (!ret)
+		ret = setup_gpio(vm, err);
 	if (ret)
 		return ret;
 	m->timer.mark = timer_mark;
@@ -366,6 +461,7 @@ static int arm64_setup(struct cellvm_vm *vm, struct cellvm_err *err)
 		return cellvm_err_set(err, CELLVM_E_INTERNAL, ENOMEM,
 				      "out of memory");
 	machine(vm)->rtc_timer_fd = -1;
+	machine(vm)->key_timer_fd = -1;
 	ret = setup_irqchip(vm, err);
 	if (!ret)
 		ret = setup_pmu(vm, err);
@@ -747,6 +843,8 @@ static void arm64_teardown(struct cellvm_vm *vm)
 	/* The event loop no longer runs; the RTC is freed after this. */
 	if (m->rtc_timer_fd >= 0)
 		close(m->rtc_timer_fd);
+	if (m->key_timer_fd >= 0)
+		close(m->key_timer_fd);
 	free(m);
 	vm->board_priv = NULL;
 }
@@ -790,6 +888,7 @@ const struct cellvm_board_ops cellvm_board_arm64_virt = {
 	.vcpu_exit = arm64_vcpu_exit,
 	.emulate_abort = arm64_emulate_abort,
 	.teardown = arm64_teardown,
+	.power_button = arm64_power_button,
 	.regs = arm64_regs,
 	.nr_regs = sizeof(arm64_regs) / sizeof(arm64_regs[0]),
 };

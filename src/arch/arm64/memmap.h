@@ -16,6 +16,10 @@
  *               | PL031 RTC, SPI 2         4 KiB |
  *   0x0901_1000 +--------------------------------+
  *               | (unmapped)                     |
+ *   0x0903_0000 +--------------------------------+
+ *               | PL061 GPIO, SPI 7        4 KiB |  (power key: pin 3)
+ *   0x0903_1000 +--------------------------------+
+ *               | (unmapped)                     |
  *   0x0a00_0000 +--------------------------------+
  *               | virtio-mmio slots, 0x200 each, |
  *               | 32 slots, SPIs 16..47          |
@@ -50,6 +54,12 @@
 #define CELLVM_RTC_BASE 0x09010000ULL
 #define CELLVM_RTC_SIZE 0x00001000ULL
 #define CELLVM_RTC_IRQ (32 + 2)
+
+/* QEMU virt's GPIO and its gpio-keys power key (hw/arm/virt.c). */
+#define CELLVM_GPIO_BASE 0x09030000ULL
+#define CELLVM_GPIO_SIZE 0x00001000ULL
+#define CELLVM_GPIO_IRQ (32 + 7)
+#define CELLVM_GPIO_POWER_PIN 3
 
 #define CELLVM_VIRTIO_MMIO_BASE 0x0a000000ULL
 #define CELLVM_VIRTIO_MMIO_SLOT_SIZE 0x200ULL
