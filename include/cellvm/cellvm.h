@@ -59,6 +59,14 @@ enum cellvm_kernel_format {
  * guest inside cellvm's own ELF); a page-aligned offset may then be mapped
  * instead of copied. -1 (cellvm_config_init's value): no such part.
  *
+ * immutable: the caller vouches that the file cannot change while any VM
+ * using it runs, so zero_copy may map it copy-on-write instead of copying
+ * it. Only then: a file mapped MAP_PRIVATE still shows later writes to
+ * pages the guest has not written, and a truncation turns guest RAM into
+ * SIGBUS/EFAULT. cellvm sets it for the guest embedded in its own running
+ * executable, after checking that the kernel write-protects it (opening
+ * it for writing fails with ETXTBSY).
+ *
  * Pre-opened files (has_fd, here and in the disk and net settings): the
  * VM uses a duplicate of `fd` instead of opening `path`, which then only
  * names the file in messages. The caller keeps `fd` open across VMs, so a
@@ -72,6 +80,7 @@ struct cellvm_image {
 	long long file_offset; /* -1: not mappable */
 	bool has_fd;
 	int fd; /* read with pread() only: its offset is left alone */
+	bool immutable; /* may be mapped: see above */
 };
 
 struct cellvm_disk_cfg {
@@ -173,7 +182,7 @@ struct cellvm_config {
 	 */
 	const struct cellvm_dev_cfg *devs;
 	unsigned nr_devs;
-	bool zero_copy; /* map images copy-on-write where possible */
+	bool zero_copy; /* map immutable images copy-on-write */
 	/*
 	 * The guest's real-time clock minus host UTC, in ns (0: the guest
 	 * sees host UTC). A guest setting its clock changes the VM's copy;

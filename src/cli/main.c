@@ -22,6 +22,7 @@
 
 #include "arch/arm64/arm64.h"
 #include "cellvm/cellvm.h"
+#include "core/loader.h"
 #include "core/parse.h"
 #include "cli/cli.h"
 #include "version.h" /* CELLVM_VERSION, generated at build time */
@@ -197,7 +198,7 @@ static void usage(FILE *f)
 	      "  --net tap=IF[,mac=M] virtio-net on a TAP device (repeatable)\n"
 	      "  --rng                virtio-rng fed by getrandom()\n"
 	      "  --no-reboot          exit (status 6) when the guest reboots\n"
-	      "  --no-zero-copy       copy images into guest RAM instead of mapping\n"
+	      "  --no-zero-copy       copy the embedded guest too instead of mapping it\n"
 	      "  --no-seccomp         run without system call filters (not advised)\n"
 	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
 	      "  --shutdown-timeout SECS  on SIGTERM/SIGHUP press the power button and\n"
@@ -491,16 +492,22 @@ static int use_embedded(struct cli *c)
 		fprintf(stderr, "cellvm: this build has no embedded guest; give --kernel\n");
 		return CLI_USAGE;
 	}
-	/* Mappable from our own file where the offset is known. */
+	/* Mappable from our own file where the offset is known, and only
+	 * while the kernel keeps that file from being written or truncated
+	 * (ETXTBSY): else a rebuild of cellvm would show in guest RAM. */
 	c->cfg.kernel.path = k.file_offset >= 0 ? "/proc/self/exe" : NULL;
 	c->cfg.kernel.data = k.data;
 	c->cfg.kernel.size = k.size;
 	c->cfg.kernel.file_offset = k.file_offset;
+	c->cfg.kernel.immutable = c->cfg.kernel.path &&
+				  loader_write_denied(c->cfg.kernel.path);
 	if (!c->cfg.initrd.path && i.size) {
 		c->cfg.initrd.path = i.file_offset >= 0 ? "/proc/self/exe" : NULL;
 		c->cfg.initrd.data = i.data;
 		c->cfg.initrd.size = i.size;
 		c->cfg.initrd.file_offset = i.file_offset;
+		c->cfg.initrd.immutable = c->cfg.kernel.immutable &&
+					  c->cfg.initrd.path;
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@ int loader_open(const struct cellvm_image *img, const char *what,
 	li->what = what;
 	li->fd = -1;
 	li->file_offset = img->file_offset;
+	li->immutable = img->immutable;
 	if (!img->path && !img->has_fd) {
 		li->data = img->data;
 		li->size = img->size;
@@ -109,17 +110,25 @@ static int loader_map(const struct loader_image *li, void *host)
 	return 0;
 }
 
+/*
+ * Read the image into guest RAM. A file, or a part of one (the embedded
+ * guest in cellvm's own executable), is read with pread(), never copied
+ * through the caller's mapping of it: that would fault the file's pages
+ * into our address space one 4 KiB page at a time, and they would count
+ * in cellvm's RSS as long as it runs (33 MiB for the embedded guest).
+ */
 static int loader_copy(const struct loader_image *li, uint8_t *host)
 {
+	uint64_t base = li->file_offset > 0 ? (uint64_t)li->file_offset : 0;
 	uint64_t done = 0;
 
-	if (li->data) {
+	if (li->fd < 0) {
 		memcpy(host, li->data, li->size);
 		return 0;
 	}
 	while (done < li->size) {
 		ssize_t n = pread(li->fd, host + done, li->size - done,
-				  (off_t)done);
+				  (off_t)(base + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -146,8 +155,9 @@ int loader_place(const struct loader_image *li, const struct cellvm_mem *mem,
 				      "%s (%" PRIu64
 				      " bytes) does not fit in guest RAM at 0x%" PRIx64,
 				      li->what, li->size, gpa);
-	if (zero_copy && cellvm_mem_ptr(mem, gpa, (li->size + PAGE - 1) &
-						      ~(PAGE - 1)) &&
+	/* A file that can change is copied: see loader.h. */
+	if (zero_copy && li->immutable &&
+	    cellvm_mem_ptr(mem, gpa, (li->size + PAGE - 1) & ~(PAGE - 1)) &&
 	    loader_map(li, host) == 0) {
 		if (mapped)
 			*mapped = true;
@@ -167,4 +177,15 @@ void loader_close(struct loader_image *li)
 	if (li->fd >= 0)
 		close(li->fd);
 	li->fd = -1;
+}
+
+bool loader_write_denied(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == ETXTBSY;
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Image loading (src/core/loader.c): the zero-copy path maps page-aligned
- * files copy-on-write into guest RAM, and guest writes must never reach the
- * file; everything else (unaligned offsets or addresses, in-memory data,
- * zero_copy off) is copied; images that do not fit are errors.
+ * immutable files copy-on-write into guest RAM, and guest writes must never
+ * reach the file; everything else (files that may change, unaligned offsets
+ * or addresses, in-memory data, zero_copy off) is copied, and later writes
+ * to or truncation of such a file leave guest RAM alone; images that do not
+ * fit are errors. loader_write_denied() tells a running executable (which
+ * may be mapped) from a file anyone may rewrite.
  *
  * "Guest RAM" here is an anonymous mapping registered with cellvm_mem_add,
  * as vm.c does; the images are temporary files.
@@ -86,10 +89,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The whole file, as cellvm --kernel PATH opens it. */
+/* The whole file, as cellvm --kernel PATH opens it, but marked immutable
+ * (as the embedded guest is), so that zero_copy may map it. */
 static void open_file(struct fixture *f)
 {
-	struct cellvm_image img = { .path = f->path, .file_offset = -1 };
+	struct cellvm_image img = { .path = f->path, .file_offset = -1,
+				    .immutable = true };
 	struct cellvm_err err = { 0 };
 
 	assert_int_equal(loader_open(&img, "kernel", &f->li, &err), 0);
@@ -207,7 +212,8 @@ static void test_unaligned_file_offset_copies(void **state)
 	struct cellvm_image img = { .path = f->path,
 				    .data = f->content + 100,
 				    .size = 2 * PG,
-				    .file_offset = 100 };
+				    .file_offset = 100,
+				    .immutable = true };
 	struct cellvm_err err = { 0 };
 	bool mapped = true;
 
@@ -219,6 +225,31 @@ static void test_unaligned_file_offset_copies(void **state)
 	assert_ram_outside_untouched(f, 0, 2 * PG);
 }
 
+/* A part of a file is read from the file, never copied through the
+ * caller's mapping of it (for cellvm's own executable that would make the
+ * whole embedded guest resident in cellvm's RSS): here that mapping is
+ * PROT_NONE, so touching it would kill the test. */
+static void test_file_part_read_from_file(void **state)
+{
+	struct fixture *f = *state;
+	void *guard = mmap(NULL, 4 * PG, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct cellvm_image img = { .path = f->path, .size = 2 * PG + 7,
+				    .file_offset = 100 };
+	struct cellvm_err err = { 0 };
+	bool mapped = true;
+
+	assert_true(guard != MAP_FAILED);
+	img.data = guard;
+	assert_int_equal(loader_open(&img, "kernel", &f->li, &err), 0);
+	assert_int_equal(loader_place(&f->li, &f->mem, RAM_GPA, true, &mapped,
+				      &err), 0);
+	assert_false(mapped);
+	assert_memory_equal(f->ram, f->content + 100, 2 * PG + 7);
+	assert_ram_outside_untouched(f, 0, 2 * PG + 7);
+	munmap(guard, 4 * PG);
+}
+
 /* A page-aligned part of a file is mapped; the bytes of the file after
  * the part, in its last page, must not show in guest RAM. */
 static void test_aligned_file_part_maps(void **state)
@@ -227,7 +258,8 @@ static void test_aligned_file_part_maps(void **state)
 	struct cellvm_image img = { .path = f->path,
 				    .data = f->content + PG,
 				    .size = PG + 10,
-				    .file_offset = PG };
+				    .file_offset = PG,
+				    .immutable = true };
 	struct cellvm_err err = { 0 };
 	bool mapped = false;
 	size_t i;
@@ -242,6 +274,57 @@ static void test_aligned_file_part_maps(void **state)
 	assert_ram_outside_untouched(f, PG, 2 * PG);
 	memset(f->ram + PG, 0x5a, 2 * PG);
 	assert_file_unchanged(f);
+}
+
+/* A file that may change (cellvm --kernel PATH: immutable not set) is
+ * copied even with zero_copy, so a host rewriting it in place or
+ * truncating it while the guest runs changes nothing in guest RAM. */
+static void test_mutable_file_copies(void **state)
+{
+	struct fixture *f = *state;
+	struct cellvm_image img = { .path = f->path, .file_offset = -1 };
+	struct cellvm_err err = { 0 };
+	uint64_t gpa = RAM_GPA + 2 * PG;
+	uint8_t *g = f->ram + 2 * PG;
+	uint8_t junk[PG];
+	bool mapped = true;
+	int fd;
+
+	assert_int_equal(loader_open(&img, "kernel", &f->li, &err), 0);
+	assert_false(f->li.immutable);
+	assert_int_equal(loader_place(&f->li, &f->mem, gpa, true, &mapped,
+				      &err), 0);
+	assert_false(mapped);
+	assert_false(file_is_mapped(f->path));
+	assert_memory_equal(g, f->content, f->size);
+	assert_ram_outside_untouched(f, 2 * PG, f->size);
+
+	/* The host rewrites the first page in place (dd conv=notrunc)... */
+	memset(junk, 0xa5, sizeof(junk));
+	fd = open(f->path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)PG);
+	close(fd);
+	/* ...then truncates the file: guest RAM still reads the image, every
+	 * byte (a mapping would fault here: SIGBUS). */
+	assert_int_equal(truncate(f->path, 0), 0);
+	assert_memory_equal(g, f->content, f->size);
+	assert_ram_outside_untouched(f, 2 * PG, f->size);
+	/* teardown compares nothing: nothing more to restore. */
+}
+
+/* Only ETXTBSY counts as write-protected: the running test binary is,
+ * a temporary file and a missing path are not, and probing a writable
+ * file leaves it as it was. */
+static void test_write_denied(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(loader_write_denied("/proc/self/exe"));
+	assert_false(loader_write_denied(f->path));
+	assert_file_unchanged(f);
+	assert_false(loader_write_denied("/nonexistent/cellvm-Image"));
+	assert_false(loader_write_denied("/"));
 }
 
 /* Bytes in memory with no file behind them are copied. */
@@ -446,7 +529,10 @@ int main(void)
 		T(test_unaligned_gpa_copies),
 		T(test_unaligned_file_offset_copies),
 		T(test_aligned_file_part_maps),
+		T(test_file_part_read_from_file),
 		T(test_memory_data_copies),
+		T(test_mutable_file_copies),
+		T(test_write_denied),
 		T(test_does_not_fit),
 		T(test_partial_last_page_at_ram_end_copies),
 		T(test_short_file_is_an_error),
