@@ -164,6 +164,9 @@ struct virtio_vsock {
 	unsigned nrst;
 	bool rx_starved;
 	bool event_pending;
+	/* A device reset not yet acted on: the worker closes the
+	 * connections (a vCPU thread's filter allows no close). */
+	bool reset_pending;
 	struct cellvm_ratelimit rl;
 	struct virtq_chain chain;
 	uint8_t scratch[VSOCK_MAX_PKT];
@@ -390,10 +393,13 @@ static void hdr_credit(struct vsock_conn *c, struct vsock_hdr *h)
 }
 
 /* Under the lock: the next rx chain able to hold a header, or false
- * (the device is rx-starved and asked to be notified). */
+ * (the device is rx-starved and asked to be notified). A queue's worth
+ * of useless buffers at most per call, however fast they come. */
 static bool rx_pop(struct virtio_vsock *v, uint32_t *gen)
 {
-	for (;;) {
+	unsigned n;
+
+	for (n = 0; n < VIRTQ_MAX_SIZE; n++) {
 		if (virtio_mmio_pop(v->t, VSOCK_RXQ, &v->chain, gen) == 0) {
 			if (virtio_mmio_enable_notify(v->t, VSOCK_RXQ))
 				continue;
@@ -406,6 +412,7 @@ static bool rx_pop(struct virtio_vsock *v, uint32_t *gen)
 				 v->chain.in_len);
 		virtio_mmio_push(v->t, VSOCK_RXQ, v->chain.head, 0, *gen);
 	}
+	return false;
 }
 
 /* One header-only packet; false when the guest has no buffer. */
@@ -861,6 +868,19 @@ static void host_event(struct virtio_vsock *v, const struct epoll_event *e)
 	/* EPOLLIN: pump_rx() reads, as far as the guest's credit goes. */
 }
 
+/* Every connection ends; their host sockets close. */
+static void close_all(struct virtio_vsock *v)
+{
+	unsigned i;
+
+	for (i = 0; i < VSOCK_MAX_CONNS; i++)
+		if (v->conn[i].state != CONN_FREE)
+			conn_close(v, &v->conn[i], false);
+	v->nrst = 0;
+	v->rx_starved = false;
+	v->reset_pending = false;
+}
+
 /* Under the lock: everything the device can do now. */
 static void vsock_run(struct virtio_vsock *v, bool host)
 {
@@ -882,6 +902,8 @@ static bool vsock_process(void *dev)
 	bool more;
 
 	virtio_mmio_lock(v->t);
+	if (v->reset_pending)
+		close_all(v);
 	more = serve_tx(v);
 	vsock_run(v, false);
 	virtio_mmio_unlock(v->t);
@@ -900,23 +922,22 @@ static bool vsock_poll_ready(void *dev, short revents)
 
 	(void)revents;
 	virtio_mmio_lock(v->t);
+	if (v->reset_pending)
+		close_all(v);
 	vsock_run(v, true);
 	virtio_mmio_unlock(v->t);
 	return false;
 }
 
-/* Transport lock held (Status 0, 2.4): every connection ends. */
+/* Transport lock held, on the vCPU that wrote Status 0 (2.4): every
+ * connection ends, on the worker, which runs before anything else. */
 static void vsock_reset(void *dev)
 {
 	struct virtio_vsock *v = dev;
-	unsigned i;
 
-	for (i = 0; i < VSOCK_MAX_CONNS; i++)
-		if (v->conn[i].state != CONN_FREE)
-			conn_close(v, &v->conn[i], false);
-	v->nrst = 0;
-	v->rx_starved = false;
+	v->reset_pending = true;
 	v->event_pending = false;
+	virtio_mmio_kick(v->t);
 }
 
 void virtio_vsock_transport_reset(struct virtio_mmio *t)
