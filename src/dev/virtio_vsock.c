@@ -155,6 +155,9 @@ struct virtio_vsock {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int listen_fd;
 	bool own_listen;
+	/* accept4() failed (out of fds): the listener is out of the epoll
+	 * set, or it would spin, until a connection closes. */
+	bool listen_paused;
 	int ep;
 	/* Everything below: worker (or reset) with the transport lock. */
 	struct vsock_conn conn[VSOCK_MAX_CONNS];
@@ -245,6 +248,13 @@ static void conn_close(struct virtio_vsock *v, struct vsock_conn *c, bool rst)
 	memset(c, 0, sizeof(*c));
 	c->state = CONN_FREE;
 	v->nconns--;
+	if (v->listen_paused) {
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.u64 = VSOCK_EP_LISTENER };
+
+		if (epoll_ctl(v->ep, EPOLL_CTL_ADD, v->listen_fd, &ev) == 0)
+			v->listen_paused = false;
+	}
 }
 
 /* What to wait for on the host socket; EPOLLHUP alone would spin. */
@@ -825,6 +835,15 @@ static void accept_host(struct virtio_vsock *v)
 	for (n = 0; n < VSOCK_MAX_CONNS; n++) {
 		fd = accept4(v->listen_fd, NULL, NULL,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED && !v->listen_paused) {
+			virtio_mmio_warn(v->t, &v->rl,
+					 "accept: %s: host connections wait",
+					 strerror(errno));
+			if (epoll_ctl(v->ep, EPOLL_CTL_DEL, v->listen_fd,
+				      NULL) == 0)
+				v->listen_paused = true;
+		}
 		if (fd < 0)
 			return;
 		c = conn_new(v, fd);

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -505,6 +507,40 @@ static void test_small_rx(void **state)
 	drv_free(d);
 }
 
+static long long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Out of fds, accept4() fails: the listener leaves the epoll set (the
+ * worker would spin on it) until a connection closes. */
+static void test_accept_emfile(void **state)
+{
+	struct fx *f = *state;
+	struct rlimit old, low;
+	long long t0;
+	int fd, spare;
+
+	spare = dup(0);
+	assert_true(spare >= 0);
+	close(spare);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)spare + 1; /* room for the client only */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	fd = host_connect(f->path);
+	run(f, 1);
+	t0 = ms_now();
+	assert_int_equal(virtio_mmio_run_once(f->t, 300), 0);
+	assert_true(ms_now() - t0 >= 250);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_true(f->d->log_lines > 0);
+	close(fd);
+}
+
 /* At most VIRTIO_VSOCK_MAX_CONNS; the next host connection is closed. */
 static void test_conn_limit(void **state)
 {
@@ -620,6 +656,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_rx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_emfile, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_conn_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resets, setup, teardown),
