@@ -6,7 +6,7 @@
 # sha256; four connections at once; a host peer that stops reading
 # (cellvm's memory stays put, another connection still flows); a guest
 # reboot with connections open (the host sees them close, the listener
-# stays). Sourced by suite.sh inside the arm64 host; HOST_GIC is 2 or 3.
+# stays); under --jail. Sourced by suite.sh inside the arm64 host; HOST_GIC is 2 or 3.
 if [ "$HOST_GIC" = 3 ]; then VIRQ=""; else VIRQ="--irqchip=user"; fi
 tag="gic$HOST_GIC vsock"
 VS=/tmp/e2e-vsock
@@ -147,6 +147,24 @@ check "$tag: the same listener reaches the rebooted guest ($r)" [ "$r" = after-r
 send poweroff
 finish_vm 60
 check "$tag: cellvm exits 0 after poweroff (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
+
+# Under --jail the listener is bound before jailing (here over the stale
+# socket file the last cellvm left): host to guest works; the guest's
+# PATH_P is looked up in the jail's empty root, so guest to host fails
+# although a host listener is there.
+socat -u "UNIX-LISTEN:${S}_5002" "CREATE:$VS/jg2h" &
+lp=$!
+start_vm --jail --uid 1234 --gid 1234 --no-reboot $VIRQ \
+	--initrd /tmp/guest-initrd-vsock --cmdline "$QUIET" --vsock "cid=3,uds=$S"
+wait_for '/ # ' 120
+guest_run 68 'socat VSOCK-LISTEN:1234,reuseaddr,fork EXEC:cat >/dev/null 2>&1 & sleep 1; echo x | socat - VSOCK-CONNECT:2:5002 2>/dev/null; echo rc=$?'
+r=$(echo jailed | vs_host 1234 -t 3 | sed -n 2p)
+check "$tag: under --jail host to guest works ($r)" [ "$r" = jailed ]
+check "$tag: under --jail guest to host fails ($(result 68))" [ "$(result 68)" != rc=0 ]
+send poweroff
+finish_vm 60
+check "$tag: the jailed cellvm exits 0 after poweroff (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
+wait_pid "$lp" 1
 
 # Bad --vsock values: one line, the documented status.
 expect_status "$tag: --vsock cid=2 is a usage error" 2 --vsock "cid=2,uds=$VS/x"
