@@ -85,13 +85,15 @@ static void vs_action(struct fz *f, unsigned q, uint8_t arg, uint8_t extra)
 			close(v->client[k]);
 		v->client[k] = vs_connect(v->path);
 		n = snprintf(line, sizeof(line), "CONNECT %u\n", arg);
-		if (v->client[k] >= 0 && write(v->client[k], line, (size_t)n)) {
+		if (v->client[k] >= 0 &&
+		    send(v->client[k], line, (size_t)n, MSG_NOSIGNAL)) {
 		}
 		break;
 	case 1:
 		memset(v->buf, arg, sizeof(v->buf));
 		if (v->client[k] >= 0 &&
-		    write(v->client[k], v->buf, arg * VS_WRITE_STEP % VS_READ_MAX)) {
+		    send(v->client[k], v->buf, arg * VS_WRITE_STEP % VS_READ_MAX,
+			 MSG_NOSIGNAL)) {
 		}
 		break;
 	case 2:

@@ -110,6 +110,7 @@ static const struct rule console_rules[] = { { NULL, ANY } };
  * of them watched through one epoll fd. */
 static const struct rule vsock_rules[] = {
 	{ "socket", UNIX_ONLY }, { "connect", ANY }, { "accept4", ANY },
+	{ "sendto", ANY }, /* send(MSG_NOSIGNAL) */
 	{ "shutdown", ANY }, { "close", ANY }, { "epoll_pwait", ANY },
 	{ "epoll_wait", ANY }, { "epoll_ctl", ANY }, { NULL, ANY },
 };

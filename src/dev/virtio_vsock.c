@@ -318,14 +318,16 @@ static void conn_check_done(struct virtio_vsock *v, struct vsock_conn *c)
 		conn_close(v, c, true);
 }
 
-/* Write what the host socket takes: the OK line, then the ring. */
+/* Write what the host socket takes: the OK line, then the ring. send()
+ * with MSG_NOSIGNAL: a host peer gone is EPIPE, never a SIGPIPE that
+ * would kill a process which did not ignore it. */
 static void conn_flush(struct virtio_vsock *v, struct vsock_conn *c)
 {
 	ssize_t r;
 
 	while (c->reply_off < c->reply_len) {
-		r = write(c->fd, c->reply + c->reply_off,
-			  c->reply_len - c->reply_off);
+		r = send(c->fd, c->reply + c->reply_off,
+			 c->reply_len - c->reply_off, MSG_NOSIGNAL);
 		if (r <= 0)
 			goto stalled;
 		c->reply_off += (unsigned)r;
@@ -334,7 +336,7 @@ static void conn_flush(struct virtio_vsock *v, struct vsock_conn *c)
 		uint32_t n = VSOCK_BUF_ALLOC - c->head;
 
 		n = n < c->len ? n : c->len;
-		r = write(c->fd, c->buf + c->head, n);
+		r = send(c->fd, c->buf + c->head, n, MSG_NOSIGNAL);
 		if (r <= 0)
 			goto stalled;
 		c->head = (c->head + (uint32_t)r) % VSOCK_BUF_ALLOC;

@@ -347,6 +347,18 @@ static void test_guest_to_host(void **state)
 	assert_int_equal(host_read(c, buf, sizeof(buf)), 0);
 	assert_false(recv_pkt(f, &h, NULL));
 	close(c);
+	/* a host peer gone: the device's write is EPIPE (never SIGPIPE,
+	 * which would end this process) and the guest gets RST */
+	h = mk(OP_REQUEST, 778, 5000);
+	send_pkt(f, &h, NULL, 0, HDR);
+	expect_op(f, OP_RESPONSE, NULL);
+	c = accept(l, NULL, NULL);
+	assert_true(c >= 0);
+	close(c);
+	h = mk(OP_RW, 778, 5000);
+	h.len = htole32(4);
+	send_pkt(f, &h, "lost", 4, HDR);
+	expect_op(f, OP_RST, NULL);
 	close(l);
 }
 
