@@ -3,7 +3,8 @@
  * libFuzzer target for the command-line value parsers (src/core/parse.c,
  * and the CPU feature list of src/arch/arm64/cpu_features.c).
  * The input, NUL-terminated, goes to each parser. Invariants: a rejected
- * value leaves the outputs alone; --cpu-features yields only known flags,
+ * value leaves the outputs alone (--vsock's too; an accepted one has a
+ * CID of 3..2^32-2 and a path); --cpu-features yields only known flags,
  * "host" exactly when *host is set, and re-parsing the accepted list's
  * canonical spelling gives the same flags.
  */
@@ -69,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cellvm_disk_cfg disk;
 	struct cellvm_net_cfg net;
+	struct cellvm_vsock_cfg vsock;
 	uint64_t bytes;
 	uint8_t mac[6];
 	unsigned n;
@@ -93,6 +95,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, s, size + 1);
 	if (cellvm_parse_net(copy, &net) == 0)
 		CHECK(net.tap && strlen(net.tap) <= 15);
+	memcpy(copy, s, size + 1);
+	memset(&vsock, 0x5a, sizeof(vsock));
+	if (cellvm_parse_vsock(copy, &vsock) == 0)
+		CHECK(vsock.uds_path && vsock.uds_path[0] &&
+		      !strchr(vsock.uds_path, ',') && vsock.guest_cid >= 3 &&
+		      vsock.guest_cid < 0xffffffffull);
+	else
+		CHECK(vsock.guest_cid == 0x5a5a5a5a5a5a5a5aull);
 out:
 	free(s);
 	free(copy);

@@ -98,6 +98,16 @@ struct cellvm_net_cfg {
 	int fd;
 };
 
+/* virtio-vsock: the guest's CID (3..0xfffffffe) and its host side, the
+ * Unix socket uds_path (host programs connect there; the guest's
+ * connections to CID 2 port P go to uds_path_P). */
+struct cellvm_vsock_cfg {
+	uint64_t guest_cid;
+	const char *uds_path;
+	bool has_fd; /* fd: a listener already bound to uds_path */
+	int fd;
+};
+
 /* Device types a configuration may list. */
 enum cellvm_dev_type {
 	CELLVM_DEV_VIRTIO_BLK,
@@ -105,6 +115,7 @@ enum cellvm_dev_type {
 	CELLVM_DEV_VIRTIO_RNG,
 	/* Chosen by cellvm_config.console, never listed. */
 	CELLVM_DEV_VIRTIO_CONSOLE,
+	CELLVM_DEV_VIRTIO_VSOCK, /* at most one */
 };
 
 /*
@@ -121,6 +132,7 @@ enum cellvm_thread_kind {
 	CELLVM_THREAD_VIRTIO_NET,
 	CELLVM_THREAD_VIRTIO_RNG,
 	CELLVM_THREAD_VIRTIO_CONSOLE,
+	CELLVM_THREAD_VIRTIO_VSOCK,
 	CELLVM_THREAD_KIND_NR,
 };
 
@@ -130,6 +142,7 @@ struct cellvm_dev_cfg {
 	union {
 		struct cellvm_disk_cfg blk; /* CELLVM_DEV_VIRTIO_BLK */
 		struct cellvm_net_cfg net; /* CELLVM_DEV_VIRTIO_NET */
+		struct cellvm_vsock_cfg vsock; /* CELLVM_DEV_VIRTIO_VSOCK */
 		uint8_t reserved[64]; /* room for later types' settings */
 	};
 };

@@ -92,7 +92,7 @@ void jail_limits_compute(const struct jail_need *n, struct jail_limits *out)
 	/* Each VM (re-)creation opens its own fds beside the kept ones. */
 	out->nofile = n->open_fds + JAIL_FD_BASE +
 		      (uint64_t)JAIL_FD_PER_VCPU * n->ncpus +
-		      (uint64_t)JAIL_FD_PER_DEV * n->ndevs;
+		      (uint64_t)JAIL_FD_PER_DEV * n->ndevs + n->extra_fds;
 	as = sat_add(n->vm_bytes, n->mem_size);
 	as = sat_add(as, JAIL_AS_ALIGN);
 	as = sat_add(as, sat_mul(threads, sat_add(n->thread_stack,

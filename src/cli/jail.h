@@ -34,6 +34,7 @@ struct jail_need {
 	uint64_t mem_size; /* guest RAM */
 	uint64_t thread_stack; /* each thread's stack size */
 	unsigned ncpus, ndevs; /* one thread per vCPU and per device */
+	unsigned extra_fds; /* devices' host connections (vsock) */
 };
 
 struct jail_limits {

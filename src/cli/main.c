@@ -29,6 +29,7 @@
 #include "cli/jail.h"
 #include "core/thread.h"
 #include "dev/virtio_net.h"
+#include "dev/virtio_vsock.h"
 #include "cli/seccomp.h"
 
 struct cli {
@@ -37,6 +38,7 @@ struct cli {
 	struct cellvm_dev_cfg *devs;
 	unsigned nr_devs;
 	bool rng;
+	bool vsock;
 	struct cellvm_console_hold hold; /* console input across reboots */
 	bool no_reboot;
 	bool no_seccomp;
@@ -197,6 +199,8 @@ static void usage(FILE *f)
 	      "  --disk PATH[,ro]     virtio-blk disk on a raw file (repeatable)\n"
 	      "  --net tap=IF[,mac=M] virtio-net on a TAP device (repeatable)\n"
 	      "  --rng                virtio-rng fed by getrandom()\n"
+	      "  --vsock cid=N,uds=PATH  virtio-vsock, guest CID N (>= 3); host\n"
+	      "                       programs connect to the Unix socket PATH\n"
 	      "  --no-reboot          exit (status 6) when the guest reboots\n"
 	      "  --no-zero-copy       copy the embedded guest too instead of mapping it\n"
 	      "  --no-seccomp         run without system call filters (not advised)\n"
@@ -239,7 +243,7 @@ enum {
 	OPT_NO_ZERO_COPY, OPT_BOOT_TIMING, OPT_DUMP_DTB, OPT_CPU_FEATURES,
 	OPT_VERSION,
 	OPT_JAIL, OPT_JAIL_ROOT, OPT_UID, OPT_GID, OPT_JAIL_PROBE,
-	OPT_KERNEL_FORMAT, OPT_NO_SECCOMP, OPT_SHUTDOWN_TIMEOUT,
+	OPT_KERNEL_FORMAT, OPT_NO_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_VSOCK,
 };
 
 static const struct option options[] = {
@@ -257,6 +261,7 @@ static const struct option options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "no-zero-copy", no_argument, NULL, OPT_NO_ZERO_COPY },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
@@ -355,6 +360,20 @@ static int parse_device_opt(struct cli *c, int opt, char *arg)
 	}
 	/* The parsers cut their argument in place: keep it for messages. */
 	snprintf(shown, sizeof(shown), "%s", arg);
+	if (opt == OPT_VSOCK) {
+		if (c->vsock)
+			return usage_error("--vsock %s: only one vsock device", shown);
+		c->vsock = true;
+		d = add_device(c, CELLVM_DEV_VIRTIO_VSOCK);
+		switch (cellvm_parse_vsock(arg, &d->vsock)) {
+		case 0:
+			return 0;
+		case -ERANGE:
+			return usage_error("--vsock %s: the guest CID must be from 3 to 4294967294", shown);
+		default:
+			return usage_error("--vsock %s: expected cid=N,uds=PATH", shown);
+		}
+	}
 	if (opt == OPT_DISK) {
 		d = add_device(c, CELLVM_DEV_VIRTIO_BLK);
 		if (cellvm_parse_disk(arg, &d->blk))
@@ -427,6 +446,7 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_DISK:
 	case OPT_NET:
 	case OPT_RNG:
+	case OPT_VSOCK:
 		return parse_device_opt(c, opt, arg);
 	case OPT_JAIL:
 	case OPT_JAIL_ROOT:
@@ -520,7 +540,7 @@ static const char *option_of(const char *field)
 	} map[] = {
 		{ "ncpus", "--cpus" },       { "mem_size", "--mem" },
 		{ "irqchip", "--irqchip" },  { "dump_dtb", "--dump-dtb" },
-		{ "devs", "--disk/--net/--rng" },
+		{ "devs", "--disk/--net/--rng/--vsock" },
 		{ "cpu_features", "--cpu-features" },
 		{ "kernel_format", "--kernel-format" },
 	};
@@ -702,7 +722,8 @@ static int jail_open_image(struct cli *c, struct cellvm_image *img,
 	return 0;
 }
 
-/* Open a disk or attach a TAP for every VM of this run (see main). */
+/* Open a disk, attach a TAP or bind the vsock listener for every VM of
+ * this run (see main). */
 static int open_dev(struct cli *c, struct cellvm_dev_cfg *d)
 {
 	struct cellvm_err err = { 0 };
@@ -726,6 +747,14 @@ static int open_dev(struct cli *c, struct cellvm_dev_cfg *d)
 		}
 		d->net.has_fd = true;
 		d->net.fd = fd;
+	} else if (d->type == CELLVM_DEV_VIRTIO_VSOCK) {
+		fd = keep_fd(c, virtio_vsock_listen(d->vsock.uds_path, &err));
+		if (fd < 0) {
+			print_err(&err, fd);
+			return status_of_err(&err);
+		}
+		d->vsock.has_fd = true;
+		d->vsock.fd = fd;
 	}
 	return 0;
 }
@@ -743,6 +772,9 @@ static int jail_setup(struct cli *c)
 		.ncpus = c->cfg.ncpus,
 		/* The listed devices and a virtio console's worker. */
 		.ndevs = c->nr_devs + 1,
+		/* vsock: each connection's socket, the epoll fd, and the
+		 * one a guest connection is being opened on. */
+		.extra_fds = c->vsock ? VIRTIO_VSOCK_MAX_CONNS + 2 : 0,
 	};
 	const char *step;
 	int ret;
@@ -821,6 +853,8 @@ int main(int argc, char **argv)
 	 * Disks and TAPs are opened once, for every VM of this run: a guest
 	 * reboot finds the same TAP with its host-side configuration, and a
 	 * disk's lock (taken on this open file) is held from boot to boot.
+	 * So is the vsock listener: host programs keep connecting to the
+	 * same socket while the guest reboots (their connections close).
 	 */
 	for (i = 0; !c.cfg.dump_dtb && i < c.nr_devs; i++) {
 		ret = open_dev(&c, &c.devs[i]);

@@ -39,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ enum arg_check {
 	 * its own copy of a file --jail opened once) */
 	FCNTL_CMDS,
 	ENOSYS_ANSWER, /* not allowed, answered with ENOSYS */
+	UNIX_ONLY, /* socket: arg 0 is AF_UNIX */
 };
 
 struct rule {
@@ -105,6 +107,16 @@ static const struct rule rng_rules[] = { { "getrandom", ANY }, { NULL, ANY } };
 /* Output goes through the console's write(). */
 static const struct rule console_rules[] = { { NULL, ANY } };
 
+/* Host connections to the guest are accepted on the listener, guest
+ * connections to the host are AF_UNIX sockets connected to PATH_P; all
+ * of them watched through one epoll fd. */
+static const struct rule vsock_rules[] = {
+	{ "socket", UNIX_ONLY }, { "connect", ANY }, { "accept4", ANY },
+	{ "sendto", ANY }, /* send(MSG_NOSIGNAL) */
+	{ "shutdown", ANY }, { "close", ANY }, { "epoll_pwait", ANY },
+	{ "epoll_wait", ANY }, { "epoll_ctl", ANY }, { NULL, ANY },
+};
+
 /* The event loop's own, and destroying and creating a VM on a reboot. */
 static const struct rule lifecycle_rules[] = {
 	{ "epoll_pwait", ANY }, { "epoll_wait", ANY }, { "epoll_ctl", ANY },
@@ -144,6 +156,7 @@ static const struct kind_policy {
 	[CELLVM_THREAD_VIRTIO_RNG] = { "virtio-rng", rng_rules, IO_IRQ },
 	[CELLVM_THREAD_VIRTIO_CONSOLE] = { "virtio-console", console_rules,
 					   IO_IRQ },
+	[CELLVM_THREAD_VIRTIO_VSOCK] = { "virtio-vsock", vsock_rules, IO_IRQ },
 };
 
 const char *sandbox_kind_name(enum cellvm_thread_kind kind)
@@ -198,6 +211,9 @@ static int rule_add(scmp_filter_ctx ctx, const struct rule *r)
 					       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)cmds[i]));
 		return ret;
 	}
+	case UNIX_ONLY:
+		return seccomp_rule_add(ctx, allow, nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	case ENOSYS_ANSWER:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 	default:

@@ -150,3 +150,50 @@ int cellvm_parse_net(char *s, struct cellvm_net_cfg *out)
 	}
 	return out->tap ? 0 : -EINVAL;
 }
+
+/* A decimal CID; the reserved 0-2 and VMADDR_CID_ANY give -ERANGE. */
+static int parse_cid(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (v < 3 || v == UINT32_MAX)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int cellvm_parse_vsock(char *s, struct cellvm_vsock_cfg *out)
+{
+	struct cellvm_vsock_cfg v = { 0 };
+	char *tok, *save = NULL;
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	for (tok = strtok_r(s, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "cid=", 4) == 0 && !v.guest_cid) {
+			ret = parse_cid(tok + 4, &v.guest_cid);
+			if (ret)
+				return ret;
+		} else if (strncmp(tok, "uds=", 4) == 0 && tok[4] &&
+			   !v.uds_path) {
+			v.uds_path = tok + 4;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (!v.guest_cid || !v.uds_path)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}

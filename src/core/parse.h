@@ -25,4 +25,9 @@ int cellvm_parse_disk(char *s, struct cellvm_disk_cfg *out) CELLVM_MUST_CHECK;
 /* "tap=IFNAME[,mac=MAC]" -> net config (tap points into s). */
 int cellvm_parse_net(char *s, struct cellvm_net_cfg *out) CELLVM_MUST_CHECK;
 
+/* "cid=N,uds=PATH" (either order) -> vsock config (uds_path points into
+ * s; PATH has no comma). -EINVAL when malformed, -ERANGE for a CID
+ * outside 3..4294967294 (5.10.4 of virtio 1.2: 0-2 are reserved). */
+int cellvm_parse_vsock(char *s, struct cellvm_vsock_cfg *out) CELLVM_MUST_CHECK;
+
 #endif

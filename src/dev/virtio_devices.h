@@ -41,5 +41,6 @@ extern const struct virtio_dev_type virtio_blk_type;
 extern const struct virtio_dev_type virtio_net_type;
 extern const struct virtio_dev_type virtio_rng_type;
 extern const struct virtio_dev_type virtio_console_type;
+extern const struct virtio_dev_type virtio_vsock_type;
 
 #endif

@@ -22,13 +22,14 @@
 #define FZ_MSG_MAX 256
 
 /* What each RAM byte is, for the oracle (fz_oracle). */
-#define FZ_M_DESC 0x01u /* a descriptor table, direct or indirect */
-#define FZ_M_AVAIL(q) (0x02u << (q))
-#define FZ_M_USED(q) (0x08u << (q))
-#define FZ_M_AVAIL_ANY (FZ_M_AVAIL(0) | FZ_M_AVAIL(1))
-#define FZ_M_USED_ANY (FZ_M_USED(0) | FZ_M_USED(1))
-#define FZ_M_READ 0x20u /* a device-readable buffer */
-#define FZ_M_WRITE 0x40u /* a device-writable buffer */
+#define FZ_M_DESC 0x001u /* a descriptor table, direct or indirect */
+#define FZ_M_AVAIL(q) (0x002u << (q)) /* three queues: 0x002..0x008 */
+#define FZ_M_USED(q) (0x010u << (q)) /* 0x010..0x040 */
+#define FZ_M_AVAIL_ANY (FZ_M_AVAIL(0) | FZ_M_AVAIL(1) | FZ_M_AVAIL(2))
+#define FZ_M_USED_ANY (FZ_M_USED(0) | FZ_M_USED(1) | FZ_M_USED(2))
+#define FZ_M_READ 0x080u /* a device-readable buffer */
+#define FZ_M_WRITE 0x100u /* a device-writable buffer */
+_Static_assert(FZ_MAX_QUEUES == 3, "FZ_M_* bits per queue");
 
 /*
  * The fuzz build has -fsanitize=undefined without
@@ -168,6 +169,13 @@ static void fz_parse_queue(struct fz *f, unsigned q, const uint8_t *c)
 	unsigned mode = (c[4] >> (2 * q)) & 3;
 	uint8_t s = c[2 + q];
 
+	if (q >= 2) {
+		/* The third queue (virtio-vsock's event queue): a size from
+		 * the high half of the layout byte, packed after queue 1. */
+		fq->num = 1u << ((c[4] >> 4) % FZ_QSIZE_LOG_MAX);
+		fz_pack(f, q);
+		return;
+	}
 	fq->num = s & FZ_QSIZE_RAW ? (s & 0x7fu) * FZ_QSIZE_RAW_STEP
 				   : 1u << (s % FZ_QSIZE_LOG_MAX);
 	if (mode <= FZ_LAYOUT_PACKED_TOO) {
@@ -194,6 +202,10 @@ static size_t fz_parse(struct fz *f, const uint8_t *d, size_t size)
 	for (i = 0; i < f->nops && used + 2 <= size; i++, used += 2) {
 		f->op[i].kind = d[used] & FZ_OP_KIND_MASK;
 		f->op[i].q = (d[used] >> FZ_OP_QUEUE_SHIFT) & 1;
+		/* Queue 2 of a three-queue device: queue bit and extra's
+		 * top bit both set. */
+		if (f->nq > 2 && f->op[i].q && (d[used] & FZ_OP_QUEUE2_BIT))
+			f->op[i].q = 2;
 		f->op[i].extra = d[used] >> FZ_OP_EXTRA_SHIFT;
 		f->op[i].arg = d[used + 1];
 	}
@@ -381,7 +393,7 @@ static void fz_mark_seg(struct fz *f, void *ctx, uint32_t off, uint32_t len,
 }
 
 FZ_NO_COVERAGE static void fz_mark_area(struct fz *f, uint64_t gpa,
-					uint64_t len, uint8_t bit)
+					uint64_t len, uint16_t bit)
 {
 	uint32_t off;
 
@@ -425,12 +437,13 @@ static void fz_mark_queue(struct fz *f, unsigned q, struct fz_marks *m)
 }
 
 /* Can the device's writes change what the oracle read? */
-static bool fz_byte_unstable(uint8_t m)
+static bool fz_byte_unstable(uint16_t m)
 {
-	uint8_t avail = m & FZ_M_AVAIL_ANY, used = m & FZ_M_USED_ANY;
+	uint16_t avail = m & FZ_M_AVAIL_ANY, used = m & FZ_M_USED_ANY;
 
-	return (avail && (m & FZ_M_DESC)) || avail == FZ_M_AVAIL_ANY ||
-	       used == FZ_M_USED_ANY ||
+	/* two queues' avail (or used) rings on one byte */
+	return (avail && (m & FZ_M_DESC)) || (avail & (avail - 1)) ||
+	       (used & (used - 1)) ||
 	       (used && (m & (FZ_M_DESC | FZ_M_WRITE) || avail)) ||
 	       ((m & FZ_M_WRITE) && (m & (FZ_M_DESC | FZ_M_AVAIL_ANY)));
 }
@@ -438,7 +451,7 @@ static bool fz_byte_unstable(uint8_t m)
 /* Build the per-byte map once the queues are set up. */
 FZ_NO_COVERAGE static void fz_oracle(struct fz *f)
 {
-	static const uint8_t bit[3] = { FZ_M_READ, FZ_M_WRITE, FZ_M_DESC };
+	static const uint16_t bit[3] = { FZ_M_READ, FZ_M_WRITE, FZ_M_DESC };
 	struct fz_marks *m = calloc(1, sizeof(*m));
 	int32_t run[3] = { 0, 0, 0 };
 	uint32_t i, k;
@@ -760,7 +773,7 @@ static struct fz *fz_new(const struct fz_dev_ops *ops, void *priv)
 	f->d = drv_new_ram(FZ_RAM_SIZE);
 	f->ram = f->d->ram;
 	f->shadow = malloc(FZ_RAM_SIZE);
-	f->map = calloc(1, FZ_RAM_SIZE);
+	f->map = calloc(FZ_RAM_SIZE, sizeof(*f->map));
 	f->owner = calloc(FZ_RAM_SIZE, sizeof(*f->owner));
 	f->expect = calloc(1, FZ_RAM_SIZE);
 	if (!f->shadow || !f->map || !f->owner || !f->expect)

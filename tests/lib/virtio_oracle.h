@@ -63,7 +63,7 @@
 #define FZ_C_EARLY_DRIVER_OK 0x20 /* DRIVER_OK before the queues */
 /* Control byte 1: script length; 2..3: queue sizes (bit 7 set: any size,
  * low bits x 5; else 2^(b % 9)); 4: ring layout per queue (two bits, enum
- * fz_layout); 5: for the target (fz.ctrl_target); 6..17: desc, avail,
+ * fz_layout; bits 4-7: queue 2's size, 2^(b % 9), its rings packed); 5: for the target (fz.ctrl_target); 6..17: desc, avail,
  * used offsets of queue 0 then 1 (16-bit little-endian). */
 #define FZ_QSIZE_RAW 0x80
 
@@ -89,8 +89,12 @@ enum fz_op_kind {
 #define FZ_OP_QUEUE_SHIFT 3
 #define FZ_OP_EXTRA_SHIFT 4
 
-/* The oracle handles the first two queues of a device. */
-#define FZ_MAX_QUEUES 2
+/* The oracle handles up to three queues (virtio-vsock's). The third has
+ * no control bytes of its own (see fz_parse_queue): two-queue inputs
+ * mean what they meant before. */
+#define FZ_MAX_QUEUES 3
+/* Op byte 0 with the queue bit: this bit too selects queue 2. */
+#define FZ_OP_QUEUE2_BIT 0x80u
 
 enum fz_seg_kind { FZ_SEG_READ, FZ_SEG_WRITE, FZ_SEG_TABLE };
 
@@ -143,7 +147,7 @@ struct fz {
 	struct drv *d; /* FZ_RAM_SIZE bytes of RAM, the bus, the irqchip */
 	uint8_t *ram; /* d->ram */
 	uint8_t *shadow; /* RAM as of the last check */
-	uint8_t *map; /* what each RAM byte is (FZ_M_* in the .c) */
+	uint16_t *map; /* what each RAM byte is (FZ_M_* in the .c) */
 	uint16_t *owner; /* fz_check_written scratch, zero between uses */
 	uint8_t *expect; /* fz_check_written: the byte's last write */
 	struct virtio_mmio *t;

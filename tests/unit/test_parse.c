@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -88,6 +89,47 @@ static void test_disk_net(void **state)
 	assert_int_equal(cellvm_parse_net(h, &n), -EINVAL);
 }
 
+static void test_vsock(void **state)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		uint64_t cid;
+		const char *path;
+	} cases[] = {
+		{ "cid=3,uds=/tmp/v.sock", 0, 3, "/tmp/v.sock" },
+		{ "uds=v,cid=4294967294", 0, 4294967294ull, "v" },
+		{ "cid=2,uds=v", -ERANGE, 0, NULL },
+		{ "cid=0,uds=v", -ERANGE, 0, NULL },
+		{ "cid=4294967295,uds=v", -ERANGE, 0, NULL },
+		{ "cid=99999999999999999999,uds=v", -ERANGE, 0, NULL },
+		{ "cid=3", -EINVAL, 0, NULL },
+		{ "uds=v", -EINVAL, 0, NULL },
+		{ "cid=,uds=v", -EINVAL, 0, NULL },
+		{ "cid=3x,uds=v", -EINVAL, 0, NULL },
+		{ "cid=-3,uds=v", -EINVAL, 0, NULL },
+		{ "cid=3,uds=", -EINVAL, 0, NULL },
+		{ "cid=3,cid=4,uds=v", -EINVAL, 0, NULL },
+		{ "cid=3,uds=v,uds=w", -EINVAL, 0, NULL },
+		{ "cid=3,uds=v,port=1", -EINVAL, 0, NULL },
+		{ "", -EINVAL, 0, NULL },
+	};
+	struct cellvm_vsock_cfg v;
+	char buf[64];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].s);
+		memset(&v, 0, sizeof(v));
+		assert_int_equal(cellvm_parse_vsock(buf, &v), cases[i].ret);
+		if (cases[i].ret)
+			continue;
+		assert_int_equal(v.guest_cid, cases[i].cid);
+		assert_string_equal(v.uds_path, cases[i].path);
+	}
+}
+
 static void test_cpu_features(void **state)
 {
 	static const struct {
@@ -147,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_disk_net),
 		cmocka_unit_test(test_cpu_features),
+		cmocka_unit_test(test_vsock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,6 +154,27 @@ static int p_socket(const struct fds *f)
 	return fd >= 0 ? 0 : -1;
 }
 
+/* vsock: an AF_UNIX stream socket, shut down and closed. */
+static int p_unix_socket(const struct fds *f)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)f;
+	if (fd < 0)
+		return -1;
+	shutdown(fd, SHUT_RDWR);
+	/* the device writes with send(MSG_NOSIGNAL): EPIPE here */
+	if (send(fd, "x", 1, MSG_NOSIGNAL) != -1)
+		return -1;
+	return close(fd);
+}
+
+static int p_inet_socket(const struct fds *f)
+{
+	(void)f;
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : -1;
+}
+
 static int p_getppid(const struct fds *f)
 {
 	return syscall(SYS_getppid) > 0 ? 0 : -1;
@@ -301,6 +322,9 @@ static const struct kind_case cases[] = {
 	{ CELLVM_THREAD_VIRTIO_BLK, { p_pread }, p_timer, "timerfd_settime" },
 	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write, p_term }, p_open, "openat" },
 	{ CELLVM_THREAD_VIRTIO_CONSOLE, { p_write }, p_send, "sendto" },
+	{ CELLVM_THREAD_VIRTIO_VSOCK, { p_write, p_unix_socket, p_ioctl_irq, p_term },
+	  p_inet_socket, "socket" },
+	{ CELLVM_THREAD_VIRTIO_VSOCK, { p_write }, p_open, "openat" },
 };
 
 static void test_allowed_calls(void **state)

@@ -27,6 +27,7 @@ static const struct virtio_dev_type *const virtio_types[] = {
 	&virtio_net_type,
 	&virtio_rng_type,
 	&virtio_console_type,
+	&virtio_vsock_type,
 };
 
 #define NR_TYPES (sizeof(virtio_types) / sizeof(virtio_types[0]))
