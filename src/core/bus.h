@@ -13,6 +13,7 @@
 #ifndef CELLVM_CORE_BUS_H
 #define CELLVM_CORE_BUS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "cellvm/err.h"
@@ -61,6 +62,8 @@ struct cellvm_bus_dev {
 	uint64_t size;
 	const struct cellvm_mmio_ops *ops;
 	void *opaque;
+	/* Guest accesses (cellvm_vm_counters); atomic: vCPUs share a bus. */
+	_Atomic uint64_t reads, writes;
 };
 
 struct cellvm_bus {

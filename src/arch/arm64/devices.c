@@ -43,6 +43,12 @@ static void transport_stop(void *t)
 	virtio_mmio_stop(t);
 }
 
+/* Resume after a pause (cellvm_vm_resume): a new worker thread. */
+static int transport_start(void *t, struct cellvm_err *err)
+{
+	return virtio_mmio_start(t, err);
+}
+
 static void transport_destroy(void *t)
 {
 	virtio_mmio_destroy(t);
@@ -87,6 +93,7 @@ static int add_device(struct cellvm_vm *vm, const struct virtio_dev_type *type,
 				      "%s: more than %d devices", type->name,
 				      CELLVM_MAX_DEVICES);
 	}
+	vm_device_set_start(vm, transport_start);
 	return virtio_mmio_start(t, err);
 }
 

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command's side of the control plane (docs/api.md): --config-file
+ * read into the command's configuration, --api-sock's server set up
+ * before any jail, and the wait for InstanceStart when no image was given
+ * on the command line. The server (src/api) is served from here while
+ * waiting, then by each VM's event loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/api_cli.h"
+#include "cli/cli.h"
+
+/* A configuration file is small; more than this is not one. */
+#define CONFIG_FILE_MAX (1 << 20)
+
+static int read_file(const char *path, char **text, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((r = read(fd, buf + n, CONFIG_FILE_MAX + 1 - n)) > 0)
+		n += (size_t)r;
+	e = r < 0 ? errno : 0;
+	close(fd);
+	if (e || n > CONFIG_FILE_MAX) {
+		free(buf);
+		return e ? -e : -EFBIG;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* The API's configuration into the command's (strings stay a->ctl's). */
+static int apply(struct cli_api *a, struct cellvm_config *cfg, char *msg,
+		 size_t len)
+{
+	free(a->devs);
+	free(a->cmdline);
+	a->devs = NULL;
+	a->cmdline = NULL;
+	return api_vmcfg_to_config(&a->ctl.cfg, cfg, &a->devs, &a->nr_devs,
+				   &a->cmdline, msg, len);
+}
+
+int cli_api_config_file(struct cli_api *a, struct cellvm_config *cfg)
+{
+	char msg[512];
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	a->ctl.log = &cfg->log;
+	ret = read_file(a->config_file, &text, &len);
+	if (ret) {
+		fprintf(stderr, "cellvm: --config-file %s: %s\n", a->config_file,
+			ret == -EFBIG ? "larger than 1 MiB" : strerror(-ret));
+		return CLI_USAGE;
+	}
+	ret = api_config_load(&a->ctl, text, len, msg, sizeof(msg));
+	free(text);
+	if (!ret)
+		ret = apply(a, cfg, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "cellvm: --config-file %s: %s\n", a->config_file,
+			msg);
+		return CLI_USAGE;
+	}
+	return 0;
+}
+
+/* InstanceStart: the VM is created here and run by main's loop. */
+static int api_start(void *ctx, struct api_ctl *ctl, char *msg, size_t len)
+{
+	struct cli_api *a = ctx;
+	struct cellvm_err err = { 0 };
+	int ret;
+
+	ret = apply(a, a->cfg, msg, len);
+	if (ret)
+		return ret;
+	ret = cellvm_vm_create(a->cfg, &a->first, &err);
+	if (ret) {
+		snprintf(msg, len, "InstanceStart: %s%s%s",
+			 err.field ? err.field : "", err.field ? ": " : "",
+			 err.msg[0] ? err.msg : strerror(-ret));
+		a->first = NULL;
+	}
+	return ret;
+}
+
+int cli_api_listen(struct cli_api *a, struct cellvm_config *cfg,
+		   const char *version)
+{
+	char msg[512];
+	int ret;
+
+	a->cfg = cfg;
+	a->ctl.log = &cfg->log;
+	a->ctl.version = version;
+	a->ctl.start = api_start;
+	a->ctl.start_ctx = a;
+	ret = api_server_create(a->sock, &a->ctl, &a->srv, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "cellvm: %s\n", msg);
+		return CLI_USAGE;
+	}
+	cfg->control_fd = api_server_fd(a->srv);
+	cfg->control_ready = api_server_ready;
+	cfg->control_ctx = a->srv;
+	return 0;
+}
+
+int cli_api_wait_start(struct cli_api *a, int stop_fd)
+{
+	struct pollfd p[2] = {
+		{ .fd = api_server_fd(a->srv), .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
+	};
+
+	while (!a->first) {
+		if (poll(p, stop_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "cellvm: --api-sock: %s\n", strerror(errno));
+			return CLI_RUNTIME;
+		}
+		if (p[1].revents)
+			return CLI_QUIT;
+		if (p[0].revents)
+			api_server_ready(a->srv);
+	}
+	return 0;
+}
+
+void cli_api_close(struct cli_api *a)
+{
+	api_server_destroy(a->srv);
+	a->srv = NULL;
+	api_ctl_destroy(&a->ctl);
+	free(a->devs);
+	free(a->cmdline);
+	a->devs = NULL;
+	a->cmdline = NULL;
+}
