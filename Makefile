@@ -249,8 +249,8 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
 E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv ipi compat cpu_features jail \
-	seccomp deb hardening soak hostile rtc kernel_formats
-E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats
+	seccomp deb hardening soak hostile rtc kernel_formats api
+E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats api
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that

@@ -27,13 +27,22 @@
 
 /* How often the timer looks for clients past their deadline. */
 #define API_TICK_MS 500
+/*
+ * Clients over the cap are answered 400 at once and then held (their
+ * request read and dropped) until they close or API_REFUSE_MS pass:
+ * closing at once would fail the client's own send (EPIPE) before it
+ * reads the answer. At most this many are held; past them, closed.
+ */
+#define API_MAX_REFUSING 8
+#define API_REFUSE_MS 1000
+#define API_SLOTS (API_MAX_CLIENTS + API_MAX_REFUSING)
 #define API_READ_CHUNK 4096
 
 struct api_client {
 	int fd; /* -1: free slot */
 	struct api_conn *conn;
 	uint64_t since_ms; /* start of the current request, or of idling */
-	bool was_mid; /* mid-request at the last look */
+	bool refusing; /* over the cap: answered, waiting for its close */
 };
 
 struct api_server {
@@ -41,7 +50,7 @@ struct api_server {
 	int epfd, lfd, tfd;
 	int dirfd; /* the socket's directory, to remove it by name */
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct api_client cl[API_MAX_CLIENTS];
+	struct api_client cl[API_SLOTS];
 };
 
 /* epoll data: which fd (index of a client, or these). */
@@ -164,7 +173,7 @@ int api_server_create(const char *path, struct api_ctl *ctl,
 		return set_msg(msg, len, ENOMEM, "--api-sock", path);
 	s->ctl = ctl;
 	s->lfd = s->tfd = s->dirfd = -1;
-	for (i = 0; i < API_MAX_CLIENTS; i++)
+	for (i = 0; i < API_SLOTS; i++)
 		s->cl[i].fd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
@@ -208,6 +217,7 @@ static void client_close(struct api_server *s, struct api_client *c)
 	api_conn_destroy(c->conn);
 	c->fd = -1;
 	c->conn = NULL;
+	c->refusing = false;
 }
 
 /* Write what is queued; 1 when all of it went. */
@@ -248,6 +258,13 @@ static void client_io(struct api_server *s, int idx, uint32_t events)
 	int closing = 0, ret;
 	ssize_t r;
 
+	if (c->refusing) {
+		/* Drop what it sends; close when it does. */
+		r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			client_close(s, c);
+		return;
+	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -276,7 +293,7 @@ static void client_io(struct api_server *s, int idx, uint32_t events)
 		shutdown(c->fd, SHUT_RD);
 }
 
-/* A client over the limit gets a 400 (best effort) and is closed. */
+/* A client over the cap: a 400 at once (best effort), no more output. */
 static void refuse_client(int fd)
 {
 	char busy[256], body[96];
@@ -291,32 +308,45 @@ static void refuse_client(int fd)
 	if (send(fd, busy, (size_t)m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		/* The client is gone or not reading: nothing more to do. */
 	}
-	close(fd);
+	shutdown(fd, SHUT_WR);
+}
+
+/* A free slot: below API_MAX_CLIENTS to serve, above it to refuse. */
+static int free_slot(const struct api_server *s, unsigned from, unsigned to)
+{
+	unsigned i;
+
+	for (i = from; i < to; i++)
+		if (s->cl[i].fd < 0)
+			return (int)i;
+	return -1;
 }
 
 static void accept_clients(struct api_server *s)
 {
-	unsigned i;
-	int fd;
+	int fd, i;
 
 	for (;;) {
 		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return; /* EAGAIN, or out of fds: try at the next event */
-		for (i = 0; i < API_MAX_CLIENTS && s->cl[i].fd >= 0; i++)
-			;
-		if (i == API_MAX_CLIENTS || api_conn_create(s->ctl, &s->cl[i].conn)) {
+		i = free_slot(s, 0, API_MAX_CLIENTS);
+		if (i >= 0 && api_conn_create(s->ctl, &s->cl[i].conn))
+			i = -1;
+		if (i < 0) {
 			s->ctl->errors++;
 			refuse_client(fd);
-			continue;
+			i = free_slot(s, API_MAX_CLIENTS, API_SLOTS);
+			if (i < 0) {
+				close(fd);
+				continue;
+			}
+			s->cl[i].refusing = true;
 		}
 		s->cl[i].fd = fd;
 		s->cl[i].since_ms = now_ms();
-		if (epoll_add(s, fd, (int)i)) {
-			close(fd);
-			api_conn_destroy(s->cl[i].conn);
-			s->cl[i].fd = -1;
-		}
+		if (epoll_add(s, fd, i))
+			client_close(s, &s->cl[i]);
 	}
 }
 
@@ -328,12 +358,17 @@ static void reap_slow(struct api_server *s)
 
 	if (read(s->tfd, &cnt, sizeof(cnt)) < 0)
 		return;
-	for (i = 0; i < API_MAX_CLIENTS; i++) {
+	for (i = 0; i < API_SLOTS; i++) {
 		struct api_client *c = &s->cl[i];
 		bool mid;
 
 		if (c->fd < 0)
 			continue;
+		if (c->refusing) {
+			if (t - c->since_ms > API_REFUSE_MS)
+				client_close(s, c);
+			continue;
+		}
 		mid = api_conn_mid_request(c->conn);
 		if (mid && t - c->since_ms > API_REQUEST_TIMEOUT_MS) {
 			api_conn_fail(c->conn, "request not complete within 5 s");
@@ -352,10 +387,10 @@ static void reap_slow(struct api_server *s)
 void api_server_ready(void *server)
 {
 	struct api_server *s = server;
-	struct epoll_event ev[API_MAX_CLIENTS + 2];
+	struct epoll_event ev[API_SLOTS + 2];
 	int n, i;
 
-	n = epoll_wait(s->epfd, ev, API_MAX_CLIENTS + 2, 0);
+	n = epoll_wait(s->epfd, ev, API_SLOTS + 2, 0);
 	for (i = 0; i < n; i++) {
 		int tag = (int)(int64_t)ev[i].data.u64;
 
@@ -363,7 +398,7 @@ void api_server_ready(void *server)
 			accept_clients(s);
 		else if (tag == TAG_TIMER)
 			reap_slow(s);
-		else if (tag >= 0 && tag < API_MAX_CLIENTS && s->cl[tag].fd >= 0)
+		else if (tag >= 0 && tag < API_SLOTS && s->cl[tag].fd >= 0)
 			client_io(s, tag, ev[i].events);
 	}
 }
@@ -374,7 +409,7 @@ void api_server_destroy(struct api_server *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < API_MAX_CLIENTS; i++)
+	for (i = 0; i < API_SLOTS; i++)
 		if (s->cl[i].fd >= 0)
 			client_close(s, &s->cl[i]);
 	if (s->lfd >= 0) {

@@ -670,8 +670,10 @@ static int jail_setup(struct cli *c)
 		.mem_size = c->cfg.mem_size,
 		.thread_stack = CELLVM_THREAD_STACK,
 		.ncpus = c->cfg.ncpus,
-		/* The listed devices and a virtio console's worker. */
-		.ndevs = c->nr_devs + 1,
+		/* The listed devices and a virtio console's worker; with
+		 * --api-sock two more, whose 16 fds are the API's clients:
+		 * 8 served, 8 being refused (src/api/server.c). */
+		.ndevs = c->nr_devs + 1 + (c->api.srv ? 2 : 0),
 	};
 	const char *step;
 	int ret;
