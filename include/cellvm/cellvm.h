@@ -266,6 +266,20 @@ int cellvm_vm_pause(struct cellvm_vm *vm,
 int cellvm_vm_resume(struct cellvm_vm *vm,
 		     struct cellvm_err *err) CELLVM_MUST_CHECK;
 
+/*
+ * Give disk `index` (the index-th CELLVM_DEV_VIRTIO_BLK of the config's
+ * device list) a new backing file, opened in the disk's mode and locked
+ * as at creation; the same path is a rescan of a file the host changed.
+ * The disk's worker is stopped while the file is swapped, so no request
+ * is in flight; the guest is told of the new capacity by a virtio
+ * configuration change. On failure the old file stays. A running or
+ * paused VM; from the thread of cellvm_vm_run() or another non-vCPU
+ * thread, not concurrently with a pause.
+ */
+int cellvm_vm_disk_replace(struct cellvm_vm *vm, unsigned index,
+			   const char *path,
+			   struct cellvm_err *err) CELLVM_MUST_CHECK;
+
 /* Whether the VM is paused. Thread-safe. */
 bool cellvm_vm_paused(const struct cellvm_vm *vm);
 

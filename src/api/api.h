@@ -88,6 +88,15 @@ struct api_ctl {
 	 */
 	int (*start)(void *ctx, struct api_ctl *ctl, char *msg, size_t len);
 	void *start_ctx;
+	/*
+	 * Optional: a disk got a new backing file (PATCH /drives); the
+	 * command makes the next VM (after a guest reboot) use it too.
+	 * path stays valid until the next change of that drive. 0 or -errno
+	 * with msg.
+	 */
+	int (*disk_changed)(void *ctx, unsigned index, const char *path,
+			    char *msg, size_t len);
+	void *disk_ctx;
 	int metrics_fd; /* PUT /metrics' file, -1: none */
 	uint64_t requests, errors; /* served, and answered 400 */
 	/* Warnings about accepted-but-ignored fields go here (may be NULL). */

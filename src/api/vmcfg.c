@@ -304,6 +304,22 @@ int api_put_drive(struct api_ctl *ctl, const char *path_id, json_t *j,
 	return 0;
 }
 
+/* The disk number the VM gave drive i: the root drive is the first disk,
+ * the others follow in order (api_vmcfg_to_config). */
+static unsigned drive_disk_index(const struct api_vmcfg *c, unsigned i)
+{
+	unsigned k, n = 0;
+	bool has_root = false;
+
+	for (k = 0; k < c->nr_drives; k++)
+		has_root |= c->drive[k].root;
+	if (c->drive[i].root)
+		return 0;
+	for (k = 0; k < i; k++)
+		n += !c->drive[k].root;
+	return n + has_root;
+}
+
 int api_patch_drive(struct api_ctl *ctl, const char *path_id, json_t *j,
 		    const char *where, char *msg, size_t len)
 {
@@ -313,7 +329,10 @@ int api_patch_drive(struct api_ctl *ctl, const char *path_id, json_t *j,
 		{ "path_on_host", F_STR, false, &path },
 		{ "rate_limiter", F_REFUSED, false, NULL },
 	};
-	unsigned i;
+	struct cellvm_err err = { 0 };
+	struct api_drive *d;
+	unsigned i, idx;
+	char *copy;
 	int ret;
 
 	ret = fields_parse(j, f, 3, where, ctl->log, msg, len);
@@ -326,10 +345,26 @@ int api_patch_drive(struct api_ctl *ctl, const char *path_id, json_t *j,
 			break;
 	if (i == ctl->cfg.nr_drives)
 		return fail(msg, len, "%s.drive_id: no drive '%s'", where, id);
-	if (path)
-		return fail(msg, len, "%s.path_on_host: changing a running disk's backing file is not supported by cellvm yet",
-			    where);
-	return 0; /* nothing to change */
+	d = &ctl->cfg.drive[i];
+	if (!path)
+		return 0; /* nothing to change */
+	if (!ctl->vm)
+		return fail(msg, len, "%s: the microVM is not running", where);
+	/* A new backing file, or the same one rescanned (its new size). */
+	copy = strdup(path);
+	if (!copy)
+		return fail(msg, len, "%s: out of memory", where);
+	idx = drive_disk_index(&ctl->cfg, i);
+	if (cellvm_vm_disk_replace(ctl->vm, idx, copy, &err)) {
+		free(copy);
+		return fail(msg, len, "%s.path_on_host: %s", where, err.msg);
+	}
+	/* The running VM has it; now the next one (a guest reboot). */
+	ret = ctl->disk_changed ? ctl->disk_changed(ctl->disk_ctx, idx, copy,
+						    msg, len) : 0;
+	free(d->path);
+	d->path = copy;
+	return ret;
 }
 
 /* "aa:bb:cc:dd:ee:ff" */

@@ -96,6 +96,8 @@ static int api_start(void *ctx, struct api_ctl *ctl, char *msg, size_t len)
 	ret = apply(a, a->cfg, msg, len);
 	if (ret)
 		return ret;
+	a->live_devs = a->devs;
+	a->nr_live_devs = a->nr_devs;
 	ret = cellvm_vm_create(a->cfg, &a->first, &err);
 	if (ret) {
 		snprintf(msg, len, "InstanceStart: %s%s%s",
@@ -104,6 +106,40 @@ static int api_start(void *ctx, struct api_ctl *ctl, char *msg, size_t len)
 		a->first = NULL;
 	}
 	return ret;
+}
+
+/*
+ * PATCH /drives: the next VM (after a guest reboot) takes the new file
+ * too. A disk the command opened (has_fd) gets a new fd, opened as the
+ * first was; the old one is closed.
+ */
+static int api_disk_changed(void *ctx, unsigned index, const char *path,
+			    char *msg, size_t len)
+{
+	struct cli_api *a = ctx;
+	unsigned i, n = 0;
+
+	for (i = 0; i < a->nr_live_devs; i++) {
+		struct cellvm_disk_cfg *d = &a->live_devs[i].blk;
+		int fd;
+
+		if (a->live_devs[i].type != CELLVM_DEV_VIRTIO_BLK || n++ != index)
+			continue;
+		d->path = path;
+		if (!d->has_fd)
+			return 0;
+		fd = open(path, (d->readonly ? O_RDONLY : O_RDWR) | O_NONBLOCK |
+					O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(msg, len, "disk %s: %s (the running VM has it; a reboot would not)",
+				 path, strerror(errno));
+			return -errno;
+		}
+		close(d->fd);
+		d->fd = fd;
+		return 0;
+	}
+	return 0;
 }
 
 int cli_api_listen(struct cli_api *a, struct cellvm_config *cfg,
@@ -117,6 +153,8 @@ int cli_api_listen(struct cli_api *a, struct cellvm_config *cfg,
 	a->ctl.version = version;
 	a->ctl.start = api_start;
 	a->ctl.start_ctx = a;
+	a->ctl.disk_changed = api_disk_changed;
+	a->ctl.disk_ctx = a;
 	ret = api_server_create(a->sock, &a->ctl, &a->srv, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "cellvm: %s\n", msg);

@@ -15,6 +15,10 @@ struct cli_api {
 	unsigned nr_devs;
 	char *cmdline;
 	struct cellvm_vm *first; /* created by InstanceStart, not yet run */
+	/* The device list the command's VMs are created from (cfg->devs,
+	 * writable): PATCH /drives changes a disk's entry there. */
+	struct cellvm_dev_cfg *live_devs;
+	unsigned nr_live_devs;
 };
 
 /* Both return 0 or a CLI status with one line printed. */

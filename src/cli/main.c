@@ -792,6 +792,9 @@ static int run(struct cli *c)
 		if (ret)
 			return ret;
 	}
+	/* PATCH /drives changes these for the VMs after a reboot. */
+	c->api.live_devs = c->devs;
+	c->api.nr_live_devs = c->nr_devs;
 	if (wait) {
 		ret = cli_api_wait_start(&c->api, stop_pipe[0]);
 		if (ret)

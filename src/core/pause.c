@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Pause and resume (cellvm_vm_pause/resume), and the VM's counters.
+ * Pause and resume (cellvm_vm_pause/resume), the VM's counters, and a
+ * disk's new backing file (cellvm_vm_disk_replace).
  *
  * A pause sets pause_want and kicks every vCPU out of the hypervisor's run
  * call. Each vCPU thread checks pause_want before every run (vcpu.c), so
@@ -171,6 +172,24 @@ int cellvm_vm_resume(struct cellvm_vm *vm, struct cellvm_err *err)
 	vm->paused = false;
 	vm_release(vm);
 	return 0;
+}
+
+int cellvm_vm_disk_replace(struct cellvm_vm *vm, unsigned index,
+			   const char *path, struct cellvm_err *err)
+{
+	unsigned i, n = 0;
+
+	if (!path || !path[0])
+		return cellvm_err_set(err, CELLVM_E_USAGE, EINVAL,
+				      "disk %u: no path given", index);
+	for (i = 0; i < vm->nr_devs; i++) {
+		if (!vm->dev[i].replace)
+			continue;
+		if (n++ == index)
+			return vm->dev[i].replace(vm->dev[i].opaque, path, err);
+	}
+	return cellvm_err_set(err, CELLVM_E_USAGE, ENODEV,
+			      "disk %u: the VM has %u disks", index, n);
 }
 
 bool cellvm_vm_paused(const struct cellvm_vm *vm)

@@ -106,8 +106,16 @@ int vm_own_device(struct cellvm_vm *vm, void *opaque,
 	if (vm->nr_devs >= CELLVM_MAX_DEVICES)
 		return -ENOSPC;
 	vm->dev[vm->nr_devs++] = (struct cellvm_vm_device){ opaque, stop,
-							    destroy, NULL };
+							    destroy, NULL, NULL };
 	return 0;
+}
+
+void vm_device_set_replace(struct cellvm_vm *vm,
+			   int (*replace)(void *opaque, const char *path,
+					  struct cellvm_err *err))
+{
+	if (vm->nr_devs > 0)
+		vm->dev[vm->nr_devs - 1].replace = replace;
 }
 
 void vm_device_set_start(struct cellvm_vm *vm,

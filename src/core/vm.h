@@ -104,6 +104,9 @@ struct cellvm_vm_device {
 	 * 0 or -errno. A device with stop but no start is not stopped by a
 	 * pause. */
 	int (*start)(void *opaque, struct cellvm_err *err);
+	/* Optional, disks only: a new backing file (cellvm_vm_disk_replace);
+	 * the disks have it in the order of the configuration's list. */
+	int (*replace)(void *opaque, const char *path, struct cellvm_err *err);
 };
 
 struct cellvm_vm {
@@ -169,6 +172,11 @@ int vm_thread_enter(void *vm, enum cellvm_thread_kind kind) CELLVM_MUST_CHECK;
  * and a resume starts it again. */
 void vm_device_set_start(struct cellvm_vm *vm,
 			 int (*start)(void *opaque, struct cellvm_err *err));
+
+/* Give the device just registered a replace call (a disk). */
+void vm_device_set_replace(struct cellvm_vm *vm,
+			   int (*replace)(void *opaque, const char *path,
+					  struct cellvm_err *err));
 
 /* vCPU thread, before each run: wait while the VM is paused (pause.c). */
 void vm_pause_point(struct cellvm_vm *vm);

@@ -313,6 +313,24 @@ void virtio_mmio_set_config(struct virtio_mmio *t, const void *cfg,
 	t->config_len = (uint32_t)len;
 }
 
+void virtio_mmio_config_changed(struct virtio_mmio *t, const void *cfg,
+				size_t len)
+{
+	virtio_mmio_lock(t);
+	virtio_mmio_set_config(t, cfg, len);
+	/* 4.2.2: ConfigGeneration changes with the configuration; 2.5.2:
+	 * a configuration change notification once the driver is ready. */
+	t->config_gen++;
+	if (t->status & VIRTIO_STATUS_DRIVER_OK)
+		raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
+	virtio_mmio_unlock(t);
+}
+
+bool virtio_mmio_running(const struct virtio_mmio *t)
+{
+	return t->worker_running;
+}
+
 void virtio_mmio_set_poll_fd(struct virtio_mmio *t, int fd)
 {
 	t->poll_fd = fd;

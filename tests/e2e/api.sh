@@ -166,6 +166,37 @@ send poweroff
 finish_vm 60
 check "the config-file guest powers off with status 0 (got $VM_STATUS)" [ "$VM_STATUS" = 0 ]
 
+# ---- PATCH /drives: a new backing file, seen by the running guest ----
+dd if=/dev/zero of="$W/d1" bs=1k count=64 2>/dev/null
+{ printf NEWDISK; dd if=/dev/zero bs=1k count=127 2>/dev/null; } >"$W/d2"
+start_vm --api-sock "$S" --disk "$W/d1" --cmdline "$QUIET"
+wait_sock
+if wait_for '/ # ' 120; then ok "a command-line boot with --api-sock reaches the shell"; else not_ok "a command-line boot with --api-sock reaches the shell"; fi
+call "GET /vm/config of a command-line boot names its disk" 200 "\"path_on_host\":\"$W/d1\"" GET /vm/config
+guest_run 104 'cat /sys/block/vda/size'
+check "the guest's disk has 128 sectors ($(result 104))" [ "$(result 104)" = 128 ]
+call "PATCH /drives with a missing file" 400 "drives.path_on_host: disk /nonexistent.img" \
+	PATCH /drives/disk0 '{"drive_id": "disk0", "path_on_host": "/nonexistent.img"}'
+call "PATCH /drives/disk0 path_on_host" 204 '' PATCH /drives/disk0 "{\"drive_id\": \"disk0\", \"path_on_host\": \"$W/d2\"}"
+sleep 1
+guest_run 105 'cat /sys/block/vda/size; echo 3 >/proc/sys/vm/drop_caches; head -c 7 /dev/vda; echo'
+r=$(result 105)
+check "the guest sees the new file's size (256 sectors: $(echo "$r" | sed -n 1p))" [ "$(echo "$r" | sed -n 1p)" = 256 ]
+check "the guest reads the new file ($(echo "$r" | sed -n 2p))" [ "$(echo "$r" | sed -n 2p)" = NEWDISK ]
+call "GET /vm/config names the new file" 200 "\"path_on_host\":\"$W/d2\"" GET /vm/config
+send reboot
+if wait_count 'cellvm guest ready' 2 120; then ok "the guest reboots"; else not_ok "the guest reboots"; fi
+sleep 3
+TIMEOUT=60 guest_run 106 'cat /sys/block/vda/size; head -c 7 /dev/vda; echo'
+r=$(result 106)
+check "after a reboot the disk is still the new file ($(echo "$r" | tr '\n' ' '))" \
+	[ "$(echo "$r" | tr '\n' ' ')" = "256 NEWDISK " ]
+call "the API serves across the guest's reboot" 200 '"state":"Running"' GET /
+send poweroff
+finish_vm 60
+check "the guest powers off with status 0 after the swap (got $VM_STATUS)" [ "$VM_STATUS" = 0 ]
+rm -f "$W/d1" "$W/d2"
+
 # ---- a stale socket (a killed cellvm's) is replaced ----
 start_vm --api-sock "$S"
 wait_sock

@@ -163,7 +163,7 @@ static const struct req started[] = {
 	{ "PATCH", "/vm", "{\"state\": \"Paused\"}", 400, "vm.state: the microVM is not running" },
 	{ "PATCH", "/drives/nope", "{\"drive_id\": \"nope\"}", 400, "drives.drive_id: no drive 'nope'" },
 	{ "PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/f\"}", 400,
-	  "drives.path_on_host: changing a running disk's backing file is not supported" },
+	  "drives: the microVM is not running" },
 	{ "PATCH", "/drives/data", "{\"drive_id\": \"data\"}", 204, NULL },
 };
 

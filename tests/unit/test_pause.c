@@ -269,6 +269,78 @@ static void test_counters(void **state)
 	free(f.kernel);
 }
 
+/* A file of `size` bytes, its path in buf. */
+static void make_disk(char *buf, size_t size)
+{
+	int fd;
+
+	strcpy(buf, "/tmp/cellvm-disk-XXXXXX");
+	fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+/* The guest's view of disk 0: capacity (sectors) and ConfigGeneration. */
+static uint64_t disk_capacity(struct cellvm_vm *vm, uint64_t *gen)
+{
+	uint64_t base = CELLVM_VIRTIO_MMIO_BASE, lo = 0, hi = 0;
+
+	/* virtio 1.2 4.2.2: ConfigGeneration 0x0fc, config space 0x100. */
+	assert_int_equal(cellvm_bus_access(&vm->bus, 0, base + 0xfc, 4, false, gen), 0);
+	assert_int_equal(cellvm_bus_access(&vm->bus, 0, base + 0x100, 4, false, &lo), 0);
+	assert_int_equal(cellvm_bus_access(&vm->bus, 0, base + 0x104, 4, false, &hi), 0);
+	return lo | hi << 32;
+}
+
+/* cellvm_vm_disk_replace: a new file's size is the guest's capacity,
+ * with a new ConfigGeneration; the same path rescans; a failure keeps
+ * the old file; only existing disks. */
+static void test_disk_replace(void **state)
+{
+	char a[64], b[64];
+	struct cellvm_dev_cfg disk = { .type = CELLVM_DEV_VIRTIO_BLK };
+	struct cellvm_err err = { 0 };
+	struct fixture f;
+	uint64_t g0, g1, g2;
+
+	make_disk(a, 4096);
+	make_disk(b, 1 << 20);
+	fixture_init(&f, false);
+	cellvm_vm_destroy(f.vm);
+	disk.blk.path = a;
+	f.cfg.devs = &disk;
+	f.cfg.nr_devs = 1;
+	assert_int_equal(cellvm_vm_create(&f.cfg, &f.vm, &err), 0);
+	assert_int_equal(disk_capacity(f.vm, &g0), 8);
+
+	assert_int_equal(cellvm_vm_disk_replace(f.vm, 0, b, &err), 0);
+	assert_int_equal(disk_capacity(f.vm, &g1), 2048);
+	assert_int_not_equal(g1, g0);
+
+	/* The same file grown by the host: a rescan (its lock is ours). */
+	assert_int_equal(truncate(b, 2 << 20), 0);
+	assert_int_equal(cellvm_vm_disk_replace(f.vm, 0, b, &err), 0);
+	assert_int_equal(disk_capacity(f.vm, &g2), 4096);
+	assert_int_not_equal(g2, g1);
+
+	cellvm_err_clear(&err);
+	assert_int_equal(cellvm_vm_disk_replace(f.vm, 0, "/nonexistent/disk", &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/disk"));
+	assert_int_equal(disk_capacity(f.vm, &g1), 4096);
+	assert_int_equal(g1, g2);
+	cellvm_err_clear(&err);
+	assert_int_equal(cellvm_vm_disk_replace(f.vm, 1, b, &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "the VM has 1 disks"));
+
+	cellvm_vm_destroy(f.vm);
+	close(f.out[0]);
+	close(f.out[1]);
+	free(f.kernel);
+	unlink(a);
+	unlink(b);
+}
+
 struct control {
 	int fds[2];
 	pthread_t thread;
@@ -324,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_pause_two_vcpus),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_control_fd),
+		cmocka_unit_test(test_disk_replace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
