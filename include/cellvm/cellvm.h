@@ -298,25 +298,44 @@ struct cellvm_vcpu_counters {
 	uint64_t exits_other; /* everything else */
 };
 
+#define CELLVM_COUNTERS_MAX_QUEUES 3
+
 /* Counters of one MMIO window of the machine (a device). */
 struct cellvm_dev_counters {
 	const char *name; /* the window's name, e.g. "virtio-blk" */
 	uint64_t base; /* its guest-physical base */
 	uint64_t reads, writes; /* guest MMIO accesses */
+	/* virtio devices (0 for others): interrupts raised, times the
+	 * device entered its error state (virtio 1.2 2.1.2, NEEDS_RESET),
+	 * and per queue the requests completed and the bytes the driver
+	 * gave (readable) and the device wrote back. */
+	uint64_t irqs;
+	uint64_t errors;
+	unsigned nr_queues;
+	struct {
+		uint64_t requests, bytes_read, bytes_written;
+	} queue[CELLVM_COUNTERS_MAX_QUEUES];
+};
+
+/* Counters of the whole VM. */
+struct cellvm_vm_totals {
+	uint64_t uptime_ns; /* since creation */
+	uint64_t console_in_bytes; /* console input read from the host */
+	uint64_t console_out_bytes; /* guest console output written */
 };
 
 /*
  * Read the VM's counters: up to max_vcpus vCPU records and max_devs
  * device records (either array may be NULL with a 0 maximum), the
- * numbers present in *nr_vcpus / *nr_devs, and the ns since creation in
- * *uptime_ns. Thread-safe; each counter is read atomically, the set is
- * not a snapshot.
+ * numbers present in *nr_vcpus / *nr_devs, and the VM's totals (may be
+ * NULL). Thread-safe; each counter is read atomically, the set is not a
+ * snapshot.
  */
 void cellvm_vm_counters(const struct cellvm_vm *vm,
 			struct cellvm_vcpu_counters *vcpus, unsigned max_vcpus,
 			unsigned *nr_vcpus, struct cellvm_dev_counters *devs,
 			unsigned max_devs, unsigned *nr_devs,
-			uint64_t *uptime_ns);
+			struct cellvm_vm_totals *totals);
 
 void cellvm_vm_destroy(struct cellvm_vm *vm);
 

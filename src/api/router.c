@@ -417,33 +417,53 @@ void api_ctl_destroy(struct api_ctl *ctl)
 
 #define METRICS_MAX_DEVS 64
 
+static json_t *dev_metrics(const struct cellvm_dev_counters *d)
+{
+	char base[24];
+	json_t *o, *qa;
+	unsigned q;
+
+	snprintf(base, sizeof(base), "0x%llx", (unsigned long long)d->base);
+	o = json_pack("{s:s, s:s, s:I, s:I}", "name", d->name, "base", base,
+		      "mmio_reads", (json_int_t)d->reads, "mmio_writes",
+		      (json_int_t)d->writes);
+	if (!o || d->nr_queues == 0)
+		return o;
+	json_object_set_new(o, "irqs", json_integer((json_int_t)d->irqs));
+	json_object_set_new(o, "errors", json_integer((json_int_t)d->errors));
+	qa = json_array();
+	for (q = 0; qa && q < d->nr_queues && q < CELLVM_COUNTERS_MAX_QUEUES; q++)
+		json_array_append_new(qa, json_pack("{s:I, s:I, s:I}",
+			"requests", (json_int_t)d->queue[q].requests,
+			"bytes_read", (json_int_t)d->queue[q].bytes_read,
+			"bytes_written", (json_int_t)d->queue[q].bytes_written));
+	json_object_set_new(o, "queues", qa);
+	return o;
+}
+
 static json_t *vm_metrics(struct cellvm_vm *vm)
 {
 	struct cellvm_vcpu_counters vc[CELLVM_MAX_VCPUS];
 	struct cellvm_dev_counters dc[METRICS_MAX_DEVS];
+	struct cellvm_vm_totals tot;
 	unsigned nv = 0, nd = 0, i;
-	uint64_t up = 0;
 	json_t *o = json_object(), *va = json_array(), *da = json_array();
 
 	cellvm_vm_counters(vm, vc, CELLVM_MAX_VCPUS, &nv, dc, METRICS_MAX_DEVS,
-			   &nd, &up);
+			   &nd, &tot);
 	for (i = 0; i < nv && i < CELLVM_MAX_VCPUS; i++)
 		json_array_append_new(va, json_pack("{s:i, s:I, s:I, s:I, s:I}",
 			"cpu", (int)i, "exits", (json_int_t)vc[i].exits,
 			"exits_mmio", (json_int_t)vc[i].exits_mmio,
 			"exits_kick", (json_int_t)vc[i].exits_kick,
 			"exits_other", (json_int_t)vc[i].exits_other));
-	for (i = 0; i < nd && i < METRICS_MAX_DEVS; i++) {
-		char base[24];
-
-		snprintf(base, sizeof(base), "0x%llx",
-			 (unsigned long long)dc[i].base);
-		json_array_append_new(da, json_pack("{s:s, s:s, s:I, s:I}",
-			"name", dc[i].name, "base", base,
-			"mmio_reads", (json_int_t)dc[i].reads,
-			"mmio_writes", (json_int_t)dc[i].writes));
-	}
-	json_object_set_new(o, "uptime_ms", json_integer((json_int_t)(up / 1000000)));
+	for (i = 0; i < nd && i < METRICS_MAX_DEVS; i++)
+		json_array_append_new(da, dev_metrics(&dc[i]));
+	json_object_set_new(o, "uptime_ms",
+			    json_integer((json_int_t)(tot.uptime_ns / 1000000)));
+	json_object_set_new(o, "console", json_pack("{s:I, s:I}", "bytes_in",
+			    (json_int_t)tot.console_in_bytes, "bytes_out",
+			    (json_int_t)tot.console_out_bytes));
 	json_object_set_new(o, "vcpus", va);
 	json_object_set_new(o, "devices", da);
 	return o;

@@ -135,7 +135,7 @@ static void usage(FILE *f)
 	      "  --dump-dtb PATH      write the guest's device tree to PATH and exit\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
 	      "  --api-sock PATH      serve the Firecracker-compatible API on this\n"
-	      "                       Unix socket; without image options, wait for\n"
+	      "                       Unix socket; without --kernel, wait for\n"
 	      "                       InstanceStart (docs/api.md)\n"
 	      "  --config-file FILE   the machine as a JSON file (GET /vm/config's shape)\n"
 	      "  --jail               confine cellvm once its files are open\n"
@@ -720,7 +720,7 @@ static int jail_setup(struct cli *c)
 /*
  * --config-file and --api-sock, after the options: the file gives the
  * machine (its devices are opened as --disk's are); the socket is bound
- * before any jail. *wait: no image options, so InstanceStart is awaited.
+ * before any jail. *wait: no --kernel, so InstanceStart is awaited.
  */
 static int api_setup(struct cli *c, bool *wait)
 {
@@ -740,6 +740,8 @@ static int api_setup(struct cli *c, bool *wait)
 	if (!c->api.sock)
 		return 0;
 	*wait = !c->cfg.kernel.path;
+	if (*wait && c->nr_devs)
+		return usage_error("--disk, --net and --rng need --kernel with --api-sock (without it, the machine is configured over the API)");
 	if (*wait && c->jail.on)
 		return usage_error("--api-sock without --kernel or --config-file cannot be used with --jail: the images must be opened before jailing");
 	if (*wait && c->cfg.dump_dtb)

@@ -201,7 +201,7 @@ void cellvm_vm_counters(const struct cellvm_vm *cvm,
 			struct cellvm_vcpu_counters *vcpus, unsigned max_vcpus,
 			unsigned *nr_vcpus, struct cellvm_dev_counters *devs,
 			unsigned max_devs, unsigned *nr_devs,
-			uint64_t *uptime_ns)
+			struct cellvm_vm_totals *totals)
 {
 	struct cellvm_vm *vm = (struct cellvm_vm *)cvm;
 	struct timespec ts;
@@ -223,16 +223,22 @@ void cellvm_vm_counters(const struct cellvm_vm *cvm,
 	for (i = 0; devs && i < vm->bus.nr && i < max_devs; i++) {
 		struct cellvm_bus_dev *d = &vm->bus.dev[i];
 
-		devs[i] = (struct cellvm_dev_counters){
-			.name = d->name, .base = d->base,
-			.reads = atomic_load(&d->reads),
-			.writes = atomic_load(&d->writes),
-		};
+		memset(&devs[i], 0, sizeof(devs[i]));
+		if (d->ops->counters)
+			d->ops->counters(d->opaque, &devs[i]);
+		devs[i].name = d->name;
+		devs[i].base = d->base;
+		devs[i].reads = atomic_load(&d->reads);
+		devs[i].writes = atomic_load(&d->writes);
 	}
 	if (nr_devs)
 		*nr_devs = vm->bus.nr;
+	if (!totals)
+		return;
+	memset(totals, 0, sizeof(*totals));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (uptime_ns)
-		*uptime_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
-			     (uint64_t)ts.tv_nsec - vm->created_ns;
+	totals->uptime_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+			    (uint64_t)ts.tv_nsec - vm->created_ns;
+	console_counters(vm->console, &totals->console_in_bytes,
+			 &totals->console_out_bytes);
 }

@@ -211,5 +211,9 @@ void evloop_wake(struct cellvm_evloop *l);
 int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 		   struct cellvm_console **out, struct cellvm_err *err);
 void console_destroy(struct cellvm_console *c);
+/* Bytes read from the host's input and written to its output so far
+ * (0 for a NULL console). Thread-safe. */
+void console_counters(const struct cellvm_console *c, uint64_t *in,
+		      uint64_t *out);
 
 #endif

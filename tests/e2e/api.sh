@@ -169,12 +169,22 @@ check "the config-file guest powers off with status 0 (got $VM_STATUS)" [ "$VM_S
 # ---- PATCH /drives: a new backing file, seen by the running guest ----
 dd if=/dev/zero of="$W/d1" bs=1k count=64 2>/dev/null
 { printf NEWDISK; dd if=/dev/zero bs=1k count=127 2>/dev/null; } >"$W/d2"
-start_vm --api-sock "$S" --disk "$W/d1" --cmdline "$QUIET"
+start_vm --api-sock "$S" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --disk "$W/d1" --cmdline "$QUIET"
 wait_sock
 if wait_for '/ # ' 120; then ok "a command-line boot with --api-sock reaches the shell"; else not_ok "a command-line boot with --api-sock reaches the shell"; fi
 call "GET /vm/config of a command-line boot names its disk" 200 "\"path_on_host\":\"$W/d1\"" GET /vm/config
 guest_run 104 'cat /sys/block/vda/size'
 check "the guest's disk has 128 sectors ($(result 104))" [ "$(result 104)" = 128 ]
+# Metrics against known work: 32 KiB written to the disk.
+blk_read() {
+	api http://localhost/metrics | tr '{' '\n' |
+		sed -n '/"name":"virtio-blk"/{n;s/.*"bytes_read":\([0-9]*\).*/\1/p;}'
+}
+b1=$(blk_read)
+guest_run 107 'dd if=/dev/zero of=/dev/vda bs=4096 count=8 conv=fsync 2>/dev/null; echo done'
+b2=$(blk_read)
+check "metrics: 32768 bytes written to the disk show up in its queue (${b1:-?} -> ${b2:-?} bytes)" \
+	[ "$(( ${b2:-0} - ${b1:-0} ))" -ge 32768 ]
 call "PATCH /drives with a missing file" 400 "drives.path_on_host: disk /nonexistent.img" \
 	PATCH /drives/disk0 '{"drive_id": "disk0", "path_on_host": "/nonexistent.img"}'
 call "PATCH /drives/disk0 path_on_host" 204 '' PATCH /drives/disk0 "{\"drive_id\": \"disk0\", \"path_on_host\": \"$W/d2\"}"
@@ -216,6 +226,7 @@ expect_status "--api-sock on a regular file" 2 --api-sock "$W/regular"
 expect_status "--api-sock in a missing directory" 2 --api-sock /nonexistent/dir/api.sock
 expect_status "--api-sock longer than sun_path" 2 \
 	--api-sock "/tmp/$(head -c 120 /dev/zero | tr '\0' a)"
+expect_status "--api-sock waiting for the API with --disk" 2 --api-sock "$S" --disk "$W/regular"
 expect_status "--config-file missing" 2 --config-file /nonexistent.json
 echo 'not json' >"$W/bad.json"
 expect_status "--config-file not JSON" 2 --config-file "$W/bad.json"

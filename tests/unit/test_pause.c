@@ -236,7 +236,7 @@ static void test_counters(void **state)
 	struct cellvm_vcpu_counters vc[2];
 	struct cellvm_dev_counters dc[64];
 	unsigned nv = 0, nd = 0, i;
-	uint64_t up = 0;
+	struct cellvm_vm_totals tot;
 	bool found = false;
 	struct fixture f;
 
@@ -247,7 +247,7 @@ static void test_counters(void **state)
 	fixture_start(&f);
 	pthread_join(f.th, NULL);
 	f.th = pthread_self();
-	cellvm_vm_counters(f.vm, vc, 2, &nv, dc, 64, &nd, &up);
+	cellvm_vm_counters(f.vm, vc, 2, &nv, dc, 64, &nd, &tot);
 	assert_int_equal(nv, 1);
 	assert_int_equal(vc[0].exits_mmio, 7);
 	assert_int_equal(vc[0].exits, 8); /* and the closing SHUTDOWN */
@@ -260,9 +260,13 @@ static void test_counters(void **state)
 		assert_int_equal(dc[i].writes, 7);
 		assert_int_equal(dc[i].reads, 0);
 		assert_int_equal(dc[i].base, CELLVM_UART_BASE);
+		assert_int_equal(dc[i].nr_queues, 0);
 	}
 	assert_true(found);
-	assert_true(up > 0);
+	assert_true(tot.uptime_ns > 0);
+	/* The seven bytes reached the console's output. */
+	assert_int_equal(tot.console_out_bytes, 7);
+	assert_int_equal(tot.console_in_bytes, 0);
 	cellvm_vm_destroy(f.vm);
 	close(f.out[0]);
 	close(f.out[1]);
