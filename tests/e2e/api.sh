@@ -64,10 +64,12 @@ call "PUT /entropy" 204 '' PUT /entropy '{}'
 : >"$W/metrics"
 call "PUT /metrics" 204 '' PUT /metrics "{\"metrics_path\": \"$W/metrics\"}"
 call "InstanceStart" 204 '' PUT /actions '{"action_type": "InstanceStart"}'
-if wait_for '/ # ' 120; then
+if wait_for '/ # ' 180; then
 	ok "gic$HOST_GIC: the guest configured over the API reaches its shell"
 else
 	not_ok "gic$HOST_GIC: the guest configured over the API reaches its shell"
+	echo "  --- GET /metrics ---"
+	api http://localhost/metrics | sed 's/^/  | /'
 fi
 guest_run 101 'nproc; grep MemTotal /proc/meminfo; ls /dev/hwrng'
 r=$(result 101)
@@ -168,7 +170,8 @@ check "the config-file guest powers off with status 0 (got $VM_STATUS)" [ "$VM_S
 
 # ---- PATCH /drives: a new backing file, seen by the running guest ----
 dd if=/dev/zero of="$W/d1" bs=1k count=64 2>/dev/null
-{ printf NEWDISK; dd if=/dev/zero bs=1k count=127 2>/dev/null; } >"$W/d2"
+dd if=/dev/zero of="$W/d2" bs=1k count=128 2>/dev/null
+printf NEWDISK | dd of="$W/d2" conv=notrunc 2>/dev/null
 start_vm --api-sock "$S" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --disk "$W/d1" --cmdline "$QUIET"
 wait_sock
 if wait_for '/ # ' 120; then ok "a command-line boot with --api-sock reaches the shell"; else not_ok "a command-line boot with --api-sock reaches the shell"; fi
