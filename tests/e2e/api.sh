@@ -123,6 +123,11 @@ call "an unknown field" 400 "vm: unknown field 'mode'" PATCH /vm '{"mode": "Paus
 call "a wrong type" 400 'vm.state: expected a string' PATCH /vm '{"state": 1}'
 call "a missing field" 400 'actions.action_type: missing (required)' PUT /actions '{}'
 call "a malformed request line" 400 'malformed HTTP request' 'GE T' /
+long=$(head -c 1100 /dev/zero | tr '\0' a)
+call "a request target over 1024 bytes" 400 'request target over the limit of 1024 bytes' GET "/$long"
+r=$(api -H "X-Pad: $(head -c 9000 /dev/zero | tr '\0' a)" http://localhost/)
+check "headers over 8192 bytes ($(echo "$r" | tail -n 1))" sh -c \
+	"[ '$(echo "$r" | tail -n 1)' = 400 ] && echo '$r' | grep -qF 'request headers over the limit of 8192 bytes'"
 head -c 70000 /dev/zero | tr '\0' ' ' >"$W/big"
 r=$(api -X PUT -H 'Content-Type: application/json' --data-binary @"$W/big" http://localhost/entropy)
 check "a body over 65536 bytes ($(echo "$r" | tail -n 1))" sh -c \
