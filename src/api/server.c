@@ -28,10 +28,13 @@
 /* How often the timer looks for clients past their deadline. */
 #define API_TICK_MS 500
 /*
- * Clients over the cap are answered 400 at once and then held (their
- * request read and dropped) until they close or API_REFUSE_MS pass:
- * closing at once would fail the client's own send (EPIPE) before it
- * reads the answer. At most this many are held; past them, closed.
+ * A client whose connection ends on our side (an error answered, a
+ * Connection: close, or over the cap: answered 400 at once) is drained:
+ * our side shut for writing, its input read and dropped until it closes
+ * or API_REFUSE_MS pass. Closing at once would fail the client's own send
+ * of the rest of its request (EPIPE, a reset) before it reads the answer.
+ * At most API_MAX_REFUSING clients over the cap are held; past them,
+ * closed at once.
  */
 #define API_MAX_REFUSING 8
 #define API_REFUSE_MS 1000
@@ -42,7 +45,7 @@ struct api_client {
 	int fd; /* -1: free slot */
 	struct api_conn *conn;
 	uint64_t since_ms; /* start of the current request, or of idling */
-	bool refusing; /* over the cap: answered, waiting for its close */
+	bool draining; /* answered and shut: waiting for its close */
 };
 
 struct api_server {
@@ -217,7 +220,7 @@ static void client_close(struct api_server *s, struct api_client *c)
 	api_conn_destroy(c->conn);
 	c->fd = -1;
 	c->conn = NULL;
-	c->refusing = false;
+	c->draining = false;
 }
 
 /* Write what is queued; 1 when all of it went. */
@@ -251,14 +254,34 @@ static void client_watch(struct api_server *s, struct api_client *c, int tag,
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+/* Write what is queued; a connection ending once it is out is drained. */
+static void client_output(struct api_server *s, struct api_client *c, int idx,
+			  bool closing)
+{
+	int ret = client_flush(s, c);
+
+	if (ret < 0) {
+		client_close(s, c);
+		return;
+	}
+	if (ret == 1 && closing) {
+		shutdown(c->fd, SHUT_WR);
+		c->draining = true;
+		c->since_ms = now_ms();
+		client_watch(s, c, idx, false);
+		return;
+	}
+	client_watch(s, c, idx, closing);
+}
+
 static void client_io(struct api_server *s, int idx, uint32_t events)
 {
 	struct api_client *c = &s->cl[idx];
 	char buf[API_READ_CHUNK];
-	int closing = 0, ret;
+	int closing = 0;
 	ssize_t r;
 
-	if (c->refusing) {
+	if (c->draining) {
 		/* Drop what it sends; close when it does. */
 		r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
@@ -283,14 +306,7 @@ static void client_io(struct api_server *s, int idx, uint32_t events)
 				c->since_ms = now_ms();
 		}
 	}
-	ret = client_flush(s, c);
-	if (ret < 0 || (ret == 1 && closing)) {
-		client_close(s, c);
-		return;
-	}
-	client_watch(s, c, idx, closing);
-	if (closing)
-		shutdown(c->fd, SHUT_RD);
+	client_output(s, c, idx, closing);
 }
 
 /* A client over the cap: a 400 at once (best effort), no more output. */
@@ -341,7 +357,7 @@ static void accept_clients(struct api_server *s)
 				close(fd);
 				continue;
 			}
-			s->cl[i].refusing = true;
+			s->cl[i].draining = true;
 		}
 		s->cl[i].fd = fd;
 		s->cl[i].since_ms = now_ms();
@@ -364,7 +380,7 @@ static void reap_slow(struct api_server *s)
 
 		if (c->fd < 0)
 			continue;
-		if (c->refusing) {
+		if (c->draining) {
 			if (t - c->since_ms > API_REFUSE_MS)
 				client_close(s, c);
 			continue;
@@ -372,10 +388,8 @@ static void reap_slow(struct api_server *s)
 		mid = api_conn_mid_request(c->conn);
 		if (mid && t - c->since_ms > API_REQUEST_TIMEOUT_MS) {
 			api_conn_fail(c->conn, "request not complete within 5 s");
-			if (client_flush(s, c) != 0) {
-				client_close(s, c);
-				continue;
-			}
+			client_output(s, c, (int)i, true);
+			continue;
 		}
 		if (!mid && t - c->since_ms > API_IDLE_TIMEOUT_MS)
 			client_close(s, c);
