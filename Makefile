@@ -26,12 +26,15 @@ CROSS_CC ?= gcc
 CROSS_FDT_CFLAGS :=
 CROSS_FDT_LIBS := -lfdt -lz
 CROSS_SECCOMP_LIBS := -lseccomp
+CROSS_API_LIBS := -lhttp_parser -ljansson
 else
 CROSS_CC ?= aarch64-linux-gnu-gcc
 CROSS_FDT_CFLAGS := -isystem $(DEPS)/sysroot/usr/include
 CROSS_FDT_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libfdt.a \
 	$(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libz.a
 CROSS_SECCOMP_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libseccomp.a
+CROSS_API_LIBS := $(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libhttp_parser.a \
+	$(DEPS)/sysroot/usr/lib/aarch64-linux-gnu/libjansson.a
 endif
 
 WARN := -Wall -Wextra -Wmissing-prototypes -Wshadow -Wno-unused-parameter -Werror
@@ -43,7 +46,10 @@ COMMON_CFLAGS := -std=gnu11 -Iinclude -Isrc $(WARN) -D_GNU_SOURCE
 PORTABLE_SRCS := $(wildcard src/core/*.c src/dev/*.c src/arch/arm64/*.c)
 TEST_HV_SRCS := src/hv/test.c
 ARM64_LIB_SRCS := $(PORTABLE_SRCS) $(wildcard src/hv/kvm*.c)
-ARM64_SRCS := $(ARM64_LIB_SRCS) $(wildcard src/cli/*.c)
+# The control plane (src/api) is the command's, beside the library.
+API_SRCS := $(wildcard src/api/*.c)
+API_LIBS := -lhttp_parser -ljansson
+ARM64_SRCS := $(ARM64_LIB_SRCS) $(API_SRCS) $(wildcard src/cli/*.c)
 # Each object also writes a .d file of the headers it read (-MMD -MP).
 DEPFLAGS := -MMD -MP
 PUBLIC_HEADERS = $(wildcard include/cellvm/*.h)
@@ -94,10 +100,15 @@ build/host/libcellvm.a: $(HOST_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS)
+# The API layer, for its unit tests (and fuzz_api in the fuzz build).
+build/host/libcellvm-api.a: $(patsubst src/%.c,build/host/obj/%.o,$(API_SRCS))
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+build/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_TLIB) build/host/libcellvm.a build/host/libcellvm-api.a $(HOST_CLI_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka -lfdt -lz -lpthread -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit -Itests/lib $< $(HOST_TLIB) build/host/libcellvm-api.a build/host/libcellvm.a $(HOST_CLI_OBJS) -lcmocka $(API_LIBS) -lfdt -lz -lpthread -o $@
 
 # The command's seccomp filters, tested on the host (libseccomp).
 SECCOMP_TEST_OBJS := build/host/obj/cli/seccomp.o build/host/obj/cli/term.o
@@ -128,10 +139,14 @@ build/fuzz/libcellvm.a: $(FUZZ_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_TLIB) build/fuzz/libcellvm.a
+build/fuzz/libcellvm-api.a: $(patsubst src/%.c,build/fuzz/obj/%.o,$(API_SRCS))
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_TLIB) build/fuzz/libcellvm.a build/fuzz/libcellvm-api.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm.a -lfdt -lz -lpthread -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/lib $< $(FUZZ_TLIB) build/fuzz/libcellvm-api.a build/fuzz/libcellvm.a $(API_LIBS) -lfdt -lz -lpthread -o $@
 
 .PHONY: fuzz fuzz-long
 fuzz: $(FUZZ_BINS)
@@ -211,7 +226,7 @@ build/arm64/obj/cli/images.o: src/cli/images.S $(GUEST_KERNEL) $(GUEST_INITRD)
 
 build/arm64/cellvm: $(ARM64_OBJS) build/arm64/obj/cli/images.o
 	@echo "  LD      $@"
-	$(Q)$(CROSS_CC) -static -o $@ $^ $(CROSS_FDT_LIBS) $(CROSS_SECCOMP_LIBS) -lpthread
+	$(Q)$(CROSS_CC) -static -o $@ $^ $(CROSS_FDT_LIBS) $(CROSS_SECCOMP_LIBS) $(CROSS_API_LIBS) -lpthread
 
 .PHONY: all cellvm clean run test help
 all: build/arm64/cellvm $(UNIT_BINS)
@@ -234,8 +249,8 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
 E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv ipi compat cpu_features jail \
-	seccomp deb hardening soak hostile rtc kernel_formats power vsock
-E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats power vsock
+	seccomp deb hardening soak hostile rtc kernel_formats power vsock api
+E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats power vsock api
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that

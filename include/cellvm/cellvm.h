@@ -225,6 +225,17 @@ struct cellvm_config {
 	 */
 	int (*thread_enter)(void *ctx, enum cellvm_thread_kind kind);
 	void *thread_ctx;
+	/*
+	 * Optional: -1 (cellvm_config_init's value), or an fd the VM's event
+	 * loop watches for readability (level-triggered), calling
+	 * control_ready(control_ctx) on the event-loop thread when it is.
+	 * The command's API server (src/api) hands its epoll fd here, so its
+	 * clients are served by the loop of whichever VM runs, across guest
+	 * reboots. control_ready must not block.
+	 */
+	int control_fd;
+	void (*control_ready)(void *ctx);
+	void *control_ctx;
 };
 
 /* Why cellvm_vm_run returned. */
@@ -277,6 +288,95 @@ uint64_t cellvm_vm_mark(const struct cellvm_vm *vm, enum cellvm_boot_mark m);
 /* The guest's real-time clock minus host UTC in ns, as the guest last
  * set it (cellvm_config.rtc_offset_ns until it does). Thread-safe. */
 int64_t cellvm_vm_rtc_offset(const struct cellvm_vm *vm);
+
+/*
+ * Pause a running VM: every vCPU is taken out of the hypervisor's run
+ * call and held, and every device worker is stopped, before this returns.
+ * The guest's virtual counter is not stopped: its clock shows the paused
+ * time (docs/api.md, "Pause and resume"). -EBUSY if already paused,
+ * -ESRCH if the VM is stopping, -ETIMEDOUT (and the VM left running) if a
+ * vCPU did not come out within a second. Call it from the thread that
+ * runs cellvm_vm_run() (a control_ready handler) or any other thread but
+ * a vCPU's.
+ */
+int cellvm_vm_pause(struct cellvm_vm *vm,
+		    struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* Continue a paused VM where it stopped: device workers first, then the
+ * vCPUs. -EBUSY if it is not paused. */
+int cellvm_vm_resume(struct cellvm_vm *vm,
+		     struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/*
+ * Give disk `index` (the index-th CELLVM_DEV_VIRTIO_BLK of the config's
+ * device list) a new backing file, opened in the disk's mode and locked
+ * as at creation; the same path is a rescan of a file the host changed.
+ * The disk's worker is stopped while the file is swapped, so no request
+ * is in flight; the guest is told of the new capacity by a virtio
+ * configuration change. On failure the old file stays. A running or
+ * paused VM; from the thread of cellvm_vm_run() or another non-vCPU
+ * thread, not concurrently with a pause.
+ */
+int cellvm_vm_disk_replace(struct cellvm_vm *vm, unsigned index,
+			   const char *path,
+			   struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* Whether the VM is paused. Thread-safe. */
+bool cellvm_vm_paused(const struct cellvm_vm *vm);
+
+/*
+ * Ask the guest to power off (press its power key). 0 when the request
+ * reached the guest, -errno otherwise. The guest decides what to do.
+ */
+int cellvm_vm_request_poweroff(struct cellvm_vm *vm,
+			       struct cellvm_err *err) CELLVM_MUST_CHECK;
+
+/* Counters of one vCPU (cellvm_vm_counters()). */
+struct cellvm_vcpu_counters {
+	uint64_t exits; /* every return from the hypervisor's run call */
+	uint64_t exits_mmio; /* MMIO accesses, decoded or emulated */
+	uint64_t exits_kick; /* kicks and IRQ-level updates */
+	uint64_t exits_other; /* everything else */
+};
+
+#define CELLVM_COUNTERS_MAX_QUEUES 3
+
+/* Counters of one MMIO window of the machine (a device). */
+struct cellvm_dev_counters {
+	const char *name; /* the window's name, e.g. "virtio-blk" */
+	uint64_t base; /* its guest-physical base */
+	uint64_t reads, writes; /* guest MMIO accesses */
+	/* virtio devices (0 for others): interrupts raised, times the
+	 * device entered its error state (virtio 1.2 2.1.2, NEEDS_RESET),
+	 * and per queue the requests completed and the bytes the driver
+	 * gave (readable) and the device wrote back. */
+	uint64_t irqs;
+	uint64_t errors;
+	unsigned nr_queues;
+	struct {
+		uint64_t requests, bytes_read, bytes_written;
+	} queue[CELLVM_COUNTERS_MAX_QUEUES];
+};
+
+/* Counters of the whole VM. */
+struct cellvm_vm_totals {
+	uint64_t uptime_ns; /* since creation */
+	uint64_t console_in_bytes; /* console input read from the host */
+	uint64_t console_out_bytes; /* guest console output written */
+};
+
+/*
+ * Read the VM's counters: up to max_vcpus vCPU records and max_devs
+ * device records (either array may be NULL with a 0 maximum), the
+ * numbers present in *nr_vcpus / *nr_devs, and the VM's totals (may be
+ * NULL). Thread-safe; each counter is read atomically, the set is not a
+ * snapshot.
+ */
+void cellvm_vm_counters(const struct cellvm_vm *vm,
+			struct cellvm_vcpu_counters *vcpus, unsigned max_vcpus,
+			unsigned *nr_vcpus, struct cellvm_dev_counters *devs,
+			unsigned max_devs, unsigned *nr_devs,
+			struct cellvm_vm_totals *totals);
 
 void cellvm_vm_destroy(struct cellvm_vm *vm);
 

@@ -31,6 +31,7 @@
 #include "dev/virtio_net.h"
 #include "dev/virtio_vsock.h"
 #include "cli/seccomp.h"
+#include "cli/api_cli.h"
 
 struct cli {
 	struct cellvm_config cfg;
@@ -49,6 +50,7 @@ struct cli {
 	/* --jail: fds opened before jailing and kept across guest reboots. */
 	int *keep;
 	unsigned nr_keep;
+	struct cli_api api; /* --api-sock, --config-file */
 };
 
 /*
@@ -208,6 +210,10 @@ static void usage(FILE *f)
 	      "  --shutdown-timeout SECS  on SIGTERM/SIGHUP press the power button and\n"
 	      "                       stop after SECS (default 10; 0: stop at once)\n"
 	      "  --boot-timing[=json] print boot timestamps to stderr at exit\n"
+	      "  --api-sock PATH      serve the Firecracker-compatible API on this\n"
+	      "                       Unix socket; without --kernel, wait for\n"
+	      "                       InstanceStart (docs/api.md)\n"
+	      "  --config-file FILE   the machine as a JSON file (GET /vm/config's shape)\n"
 	      "  --jail               confine cellvm once its files are open\n"
 	      "                       (needs --uid and --gid)\n"
 	      "  --jail-root DIR      the jail's root (default: an empty tmpfs)\n"
@@ -244,6 +250,7 @@ enum {
 	OPT_VERSION,
 	OPT_JAIL, OPT_JAIL_ROOT, OPT_UID, OPT_GID, OPT_JAIL_PROBE,
 	OPT_KERNEL_FORMAT, OPT_NO_SECCOMP, OPT_SHUTDOWN_TIMEOUT, OPT_VSOCK,
+	OPT_API_SOCK, OPT_CONFIG_FILE,
 };
 
 static const struct option options[] = {
@@ -278,6 +285,8 @@ static const struct option options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -418,6 +427,8 @@ static int parse_opt(struct cli *c, int opt, char *arg)
 	case OPT_NO_ZERO_COPY: c->cfg.zero_copy = false; return 0;
 	case OPT_NO_SECCOMP: c->no_seccomp = true; return 0;
 	case OPT_DUMP_DTB: c->cfg.dump_dtb = arg; return 0;
+	case OPT_API_SOCK: c->api.sock = arg; return 0;
+	case OPT_CONFIG_FILE: c->api.config_file = arg; return 0;
 	case OPT_MEM:
 		if (cellvm_parse_size(arg, &c->cfg.mem_size))
 			return usage_error("--mem %s: expected a size such as 256M or 1G", arg);
@@ -652,10 +663,12 @@ static int seccomp_setup(struct cli *c)
 static int boot_once(struct cli *c, enum cellvm_stop *why)
 {
 	struct cellvm_err err = { 0 };
-	struct cellvm_vm *vm;
-	int ret;
+	struct cellvm_vm *vm = c->api.first;
+	int ret = 0;
 
-	ret = cellvm_vm_create(&c->cfg, &vm, &err);
+	c->api.first = NULL;
+	if (!vm)
+		ret = cellvm_vm_create(&c->cfg, &vm, &err);
 	if (ret == -ECANCELED && err.cat == CELLVM_E_STOPPED) {
 		*why = CELLVM_STOP_QUIT;
 		return CLI_QUIT; /* as quiet as a stop while running */
@@ -670,7 +683,9 @@ static int boot_once(struct cli *c, enum cellvm_stop *why)
 		*why = CELLVM_STOP_POWEROFF;
 		return CLI_OK;
 	}
+	c->api.ctl.vm = vm; /* what the API's runtime calls act on */
 	ret = cellvm_vm_run(vm, why, &err);
+	c->api.ctl.vm = NULL;
 	if (c->boot_timing)
 		print_timing(c, vm);
 	/* The guest's clock setting survives its reboot (PL031). */
@@ -770,14 +785,19 @@ static int jail_setup(struct cli *c)
 		.mem_size = c->cfg.mem_size,
 		.thread_stack = CELLVM_THREAD_STACK,
 		.ncpus = c->cfg.ncpus,
-		/* The listed devices and a virtio console's worker. */
-		.ndevs = c->nr_devs + 1,
+		/* The listed devices and a virtio console's worker; with
+		 * --api-sock two more, whose 16 fds are the API's clients:
+		 * 8 served, 8 being refused (src/api/server.c). */
+		.ndevs = c->nr_devs + 1 + (c->api.srv ? 2 : 0),
 		/* vsock: each connection's socket, the epoll fd, and the
 		 * one a guest connection is being opened on. */
 		.extra_fds = c->vsock ? VIRTIO_VSOCK_MAX_CONNS + 2 : 0,
 	};
 	const char *step;
 	int ret;
+
+	int api_fds[4];
+	unsigned i, n = c->api.srv ? api_server_fds(c->api.srv, api_fds) : 0;
 
 	/* The stop timer and power-off pipe: signals must still reach the
 	 * VMs in the jail. */
@@ -787,6 +807,13 @@ static int jail_setup(struct cli *c)
 		fprintf(stderr, "cellvm: --jail: %s\n", strerror(errno));
 		return CLI_HOST;
 	}
+	/* The API's socket, epoll set, timer and directory (no client
+	 * can have come yet), and a metrics file of --config-file. */
+	for (i = 0; i < n; i++)
+		if (api_fds[i] >= 0 && keep_fd(c, api_fds[i]) < 0)
+			return CLI_HOST; /* out of memory: we exit at once */
+	if (c->api.ctl.metrics_fd >= 0 && keep_fd(c, c->api.ctl.metrics_fd) < 0)
+		return CLI_HOST;
 	c->cfg.hv_fd = keep_fd(c, open("/dev/kvm", O_RDWR | O_CLOEXEC));
 	if (c->cfg.hv_fd < 0) {
 		fprintf(stderr, "cellvm: cannot open /dev/kvm: %s\n",
@@ -811,12 +838,107 @@ static int jail_setup(struct cli *c)
 	return 0;
 }
 
+/*
+ * --config-file and --api-sock, after the options: the file gives the
+ * machine (its devices are opened as --disk's are); the socket is bound
+ * before any jail. *wait: no --kernel, so InstanceStart is awaited.
+ */
+static int api_setup(struct cli *c, bool *wait)
+{
+	int ret;
+
+	*wait = false;
+	api_ctl_init(&c->api.ctl);
+	if (c->api.config_file) {
+		if (c->cfg.kernel.path || c->nr_devs)
+			return usage_error("--config-file gives the machine: drop --kernel, --disk, --net and --rng");
+		ret = cli_api_config_file(&c->api, &c->cfg);
+		if (ret)
+			return ret;
+		c->devs = c->api.devs;
+		c->nr_devs = c->api.nr_devs;
+	}
+	if (!c->api.sock)
+		return 0;
+	*wait = !c->cfg.kernel.path;
+	if (*wait && c->nr_devs)
+		return usage_error("--disk, --net and --rng need --kernel with --api-sock (without it, the machine is configured over the API)");
+	if (*wait && c->jail.on)
+		return usage_error("--api-sock without --kernel or --config-file cannot be used with --jail: the images must be opened before jailing");
+	if (*wait && c->cfg.dump_dtb)
+		return usage_error("--dump-dtb needs --kernel or --config-file with --api-sock");
+	ret = cli_api_listen(&c->api, &c->cfg, CELLVM_VERSION);
+	if (ret)
+		return ret;
+	if (!*wait) {
+		c->api.ctl.state = API_RUNNING;
+		if (!c->api.config_file &&
+		    api_vmcfg_from_config(&c->api.ctl.cfg, &c->cfg)) {
+			fprintf(stderr, "cellvm: out of memory\n");
+			return CLI_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+/* Everything after the options, up to the last guest boot. */
+static int run(struct cli *c)
+{
+	enum cellvm_stop why;
+	bool wait;
+	unsigned i;
+	int ret;
+
+	ret = api_setup(c, &wait);
+	if (ret)
+		return ret;
+	if (!wait) {
+		ret = use_embedded(c);
+		if (ret)
+			return ret;
+	}
+	/*
+	 * Disks and TAPs are opened once, for every VM of this run: a guest
+	 * reboot finds the same TAP with its host-side configuration, and a
+	 * disk's lock (taken on this open file) is held from boot to boot.
+	 * So is the vsock listener: host programs keep connecting to the
+	 * same socket while the guest reboots (their connections close).
+	 */
+	for (i = 0; !c->cfg.dump_dtb && i < c->nr_devs; i++) {
+		ret = open_dev(c, &c->devs[i]);
+		if (ret)
+			return ret;
+	}
+	ret = seccomp_setup(c);
+	if (ret)
+		return ret;
+	if (c->jail.on) {
+		ret = jail_setup(c);
+		if (ret)
+			return ret;
+	}
+	/* PATCH /drives changes these for the VMs after a reboot. */
+	c->api.live_devs = c->devs;
+	c->api.nr_live_devs = c->nr_devs;
+	if (wait) {
+		ret = cli_api_wait_start(&c->api, sigs.stop_timer,
+					 sigs.poweroff_pipe[0]);
+		if (ret)
+			return ret;
+	}
+	term_raw(STDIN_FILENO);
+	do {
+		why = CELLVM_STOP_NONE;
+		ret = boot_once(c, &why);
+	} while (why == CELLVM_STOP_RESET && !c->no_reboot && ret == CLI_RESET);
+	term_restore();
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
-	enum cellvm_stop why;
 	bool in_open;
-	unsigned i;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
@@ -846,35 +968,9 @@ int main(int argc, char **argv)
 	stop_signals_mask(SIG_UNBLOCK);
 	if (ret)
 		return ret;
-	ret = use_embedded(&c);
-	if (ret)
-		return ret;
-	/*
-	 * Disks and TAPs are opened once, for every VM of this run: a guest
-	 * reboot finds the same TAP with its host-side configuration, and a
-	 * disk's lock (taken on this open file) is held from boot to boot.
-	 * So is the vsock listener: host programs keep connecting to the
-	 * same socket while the guest reboots (their connections close).
-	 */
-	for (i = 0; !c.cfg.dump_dtb && i < c.nr_devs; i++) {
-		ret = open_dev(&c, &c.devs[i]);
-		if (ret)
-			return ret;
-	}
-	ret = seccomp_setup(&c);
-	if (ret)
-		return ret;
-	if (c.jail.on) {
-		ret = jail_setup(&c);
-		if (ret)
-			return ret;
-	}
-	term_raw(STDIN_FILENO);
-	do {
-		why = CELLVM_STOP_NONE;
-		ret = boot_once(&c, &why);
-	} while (why == CELLVM_STOP_RESET && !c.no_reboot && ret == CLI_RESET);
-	term_restore();
+	ret = run(&c);
+	/* The API socket is removed on every way out. */
+	cli_api_close(&c.api);
 	/* Stopped from outside, even if the guest powered off in time. */
 	if (ret == CLI_OK && atomic_load(&sigs.graceful))
 		return CLI_QUIT;

@@ -127,7 +127,12 @@ static const struct rule lifecycle_rules[] = {
 	{ "fcntl", FCNTL_CMDS }, { "clone", THREAD_ONLY },
 	{ "clone3", ENOSYS_ANSWER }, { "set_robust_list", ANY }, { "rseq", ANY },
 	{ "rt_sigaction", RT_SIGNALS }, { "prctl", NNP_ONLY },
-	{ "seccomp", FILTER_ONLY }, { NULL, ANY },
+	{ "seccomp", FILTER_ONLY },
+	/* --api-sock: the event loop serves the API's clients (src/api):
+	 * accepting, reading, answering, half-closing; the socket file is
+	 * removed through its directory's fd at exit. */
+	{ "accept4", ANY }, { "recvfrom", ANY }, { "sendto", ANY },
+	{ "shutdown", ANY }, { "unlinkat", ANY }, { NULL, ANY },
 };
 
 /* Which ioctl requests a kind may issue. */

@@ -81,6 +81,11 @@ int cellvm_bus_access(const struct cellvm_bus *bus, unsigned cpu,
 	a = (struct cellvm_access_info){
 		.addr = addr, .offset = addr - d->base, .size = len, .cpu = cpu,
 	};
+	/* The counters are the only part of a window that changes after
+	 * set-up: cast away the lookup's const for them alone. */
+	atomic_fetch_add_explicit(is_write ? &((struct cellvm_bus_dev *)d)->writes
+					   : &((struct cellvm_bus_dev *)d)->reads,
+				  1, memory_order_relaxed);
 	if (is_write) {
 		if (d->ops->write)
 			d->ops->write(d->opaque, &a, *value);

@@ -13,6 +13,7 @@
 #ifndef CELLVM_CORE_BUS_H
 #define CELLVM_CORE_BUS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "cellvm/err.h"
@@ -24,6 +25,8 @@
  * fills it; irq_prop() writes the "interrupts" property for a line in the
  * interrupt controller's format (edge: rising edge, else level high).
  */
+struct cellvm_dev_counters;
+
 struct cellvm_fdt_ctx {
 	void *fdt;
 	uint32_t intc_phandle;
@@ -53,6 +56,9 @@ struct cellvm_mmio_ops {
 	uint64_t (*read)(void *opaque, const struct cellvm_access_info *a);
 	void (*write)(void *opaque, const struct cellvm_access_info *a,
 		      uint64_t value);
+	/* Optional: the device's own counters (irqs, errors, queues) into
+	 * out, whose name, base, reads and writes the bus fills. */
+	void (*counters)(void *opaque, struct cellvm_dev_counters *out);
 	/* Optional: add the device's node under the root. 0 or -errno. */
 	int (*fdt_node)(void *opaque, const struct cellvm_fdt_ctx *ctx,
 			uint64_t base, uint64_t size);
@@ -64,6 +70,8 @@ struct cellvm_bus_dev {
 	uint64_t size;
 	const struct cellvm_mmio_ops *ops;
 	void *opaque;
+	/* Guest accesses (cellvm_vm_counters); atomic: vCPUs share a bus. */
+	_Atomic uint64_t reads, writes;
 };
 
 struct cellvm_bus {

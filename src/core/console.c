@@ -37,6 +37,7 @@ struct cellvm_console {
 	int in_flags; /* its file status flags before us, -1: untouched */
 	int out_flags; /* the same for the output fd */
 	atomic_bool out_stalled; /* output full for a while: dropping */
+	_Atomic uint64_t bytes_in, bytes_out; /* console_counters */
 	int readyfd; /* eventfd: the device has room again */
 	bool in_file; /* a regular file: read when there is room, not polled */
 	bool hold_loaded; /* took the caller's held input: give it back */
@@ -100,10 +101,21 @@ void cellvm_console_write(struct cellvm_console *c, const uint8_t *buf,
 		}
 		if (n <= 0)
 			return; /* output gone: the guest keeps running */
+		atomic_fetch_add_explicit(&c->bytes_out, (uint64_t)n,
+					  memory_order_relaxed);
 		atomic_store(&c->out_stalled, false);
 		buf += n;
 		len -= (size_t)n;
 	}
+}
+
+void console_counters(const struct cellvm_console *cc, uint64_t *in,
+		      uint64_t *out)
+{
+	struct cellvm_console *c = (struct cellvm_console *)cc;
+
+	*in = c ? atomic_load(&c->bytes_in) : 0;
+	*out = c ? atomic_load(&c->bytes_out) : 0;
 }
 
 void cellvm_console_rx_ready(struct cellvm_console *c)
@@ -192,6 +204,8 @@ static void console_input(void *opaque, uint32_t events)
 		c->in_watched = false;
 		return;
 	}
+	atomic_fetch_add_explicit(&c->bytes_in, (uint64_t)n,
+				  memory_order_relaxed);
 	pthread_mutex_lock(&c->lock);
 	console_filter(c, tmp, (size_t)n);
 	pthread_mutex_unlock(&c->lock);

@@ -145,6 +145,8 @@ enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v)
 		vm->board->vcpu_exit(vm, v, e);
 	switch (e->reason) {
 	case CELLVM_EXIT_MMIO:
+		atomic_fetch_add_explicit(&v->exits_mmio, 1,
+					  memory_order_relaxed);
 		return vcpu_mmio(v);
 	case CELLVM_EXIT_SHUTDOWN:
 		return vcpu_stop(v, CELLVM_STOP_POWEROFF);
@@ -157,6 +159,10 @@ enum vcpu_action vcpu_handle_exit(struct cellvm_vcpu *v)
 		return vcpu_stop(v, CELLVM_STOP_CRASH);
 	case CELLVM_EXIT_KICK:
 	case CELLVM_EXIT_IRQ_LEVELS:
+		atomic_fetch_add_explicit(&v->exits_kick, 1,
+					  memory_order_relaxed);
+		v->failures = 0;
+		return VCPU_CONTINUE;
 	case CELLVM_EXIT_NONE:
 		v->failures = 0;
 		return VCPU_CONTINUE;
@@ -244,8 +250,13 @@ void *vcpu_thread(void *arg)
 		if (first && v->index == 0)
 			vm_mark(vm, CELLVM_MARK_FIRST_RUN);
 		first = false;
+		if (atomic_load_explicit(&vm->pause_want, memory_order_acquire))
+			vm_pause_point(vm);
+		if (atomic_load(&vm->stop) != CELLVM_STOP_NONE)
+			break;
 		vcpu_apply_irq(v);
 		ret = vm->hv_ops->vcpu_run(v->hv, &v->exit);
+		atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
 		if (ret == -EINTR || ret == -EAGAIN)
 			continue;
 		if (ret < 0) {

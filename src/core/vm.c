@@ -38,6 +38,7 @@ void cellvm_config_init(struct cellvm_config *cfg)
 	cfg->hv_fd = -1;
 	cfg->stop_fd = -1;
 	cfg->poweroff_fd = -1;
+	cfg->control_fd = -1;
 	cfg->zero_copy = true;
 	cfg->log.level = CELLVM_LOG_WARN;
 }
@@ -106,8 +107,23 @@ int vm_own_device(struct cellvm_vm *vm, void *opaque,
 	if (vm->nr_devs >= CELLVM_MAX_DEVICES)
 		return -ENOSPC;
 	vm->dev[vm->nr_devs++] = (struct cellvm_vm_device){ opaque, stop,
-							    destroy };
+							    destroy, NULL, NULL };
 	return 0;
+}
+
+void vm_device_set_replace(struct cellvm_vm *vm,
+			   int (*replace)(void *opaque, const char *path,
+					  struct cellvm_err *err))
+{
+	if (vm->nr_devs > 0)
+		vm->dev[vm->nr_devs - 1].replace = replace;
+}
+
+void vm_device_set_start(struct cellvm_vm *vm,
+			 int (*start)(void *opaque, struct cellvm_err *err))
+{
+	if (vm->nr_devs > 0)
+		vm->dev[vm->nr_devs - 1].start = start;
 }
 
 /* The config's board, else the backend's. */
@@ -165,6 +181,32 @@ static void vm_on_poweroff_fd(void *opaque, uint32_t events)
 	if (cellvm_vm_request_poweroff(vm, &err))
 		cellvm_log(&vm->log, CELLVM_LOG_WARN, "vm",
 			   "power-off request: %s", err.msg);
+}
+
+static void vm_on_control_fd(void *opaque, uint32_t events)
+{
+	struct cellvm_vm *vm = opaque;
+
+	vm->cfg.control_ready(vm->cfg.control_ctx);
+}
+
+/* The caller's control fd (an API server) on this VM's event loop. */
+static int vm_add_control_fd(struct cellvm_vm *vm, struct cellvm_err *err)
+{
+	int ret;
+
+	if (vm->cfg.control_fd < 0)
+		return 0;
+	if (!vm->cfg.control_ready)
+		return cellvm_err_set_field(err, "control_ready", CELLVM_E_USAGE,
+					    EINVAL, "control_fd %d without a control_ready handler",
+					    vm->cfg.control_fd);
+	ret = cellvm_evloop_add(vm->loop, vm->cfg.control_fd, EPOLLIN,
+				vm_on_control_fd, vm);
+	if (ret)
+		cellvm_err_set(err, CELLVM_E_INTERNAL, ret, "control fd %d: %s",
+			       vm->cfg.control_fd, strerror(-ret));
+	return ret;
 }
 
 static int vm_check_config(const struct cellvm_config *cfg,
@@ -343,6 +385,10 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 	pthread_mutex_init(&vm->err_lock, NULL);
 	atomic_init(&vm->stop, CELLVM_STOP_NONE);
 	atomic_init(&vm->rtc_offset_ns, cfg->rtc_offset_ns);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	atomic_init(&vm->pause_want, false);
+	vm->created_ns = now_ns();
 
 	ret = evloop_create(&vm->loop, err);
 	if (ret == 0 && cfg->stop_fd >= 0) {
@@ -361,6 +407,8 @@ int cellvm_vm_create(const struct cellvm_config *cfg, struct cellvm_vm **out,
 				       "power-off request fd %d: %s",
 				       cfg->poweroff_fd, strerror(-ret));
 	}
+	if (ret == 0)
+		ret = vm_add_control_fd(vm, err);
 	for (stage = 0; ret == 0; stage++) {
 		ret = vm_create_stage(vm, stage, err);
 		if (ret == 1) {
@@ -380,6 +428,7 @@ static void vm_stop_vcpus(struct cellvm_vm *vm)
 {
 	unsigned i;
 
+	vm_pause_release(vm);
 	for (i = 0; i < vm->ncpus; i++)
 		if (vm->vcpu[i].thread_started)
 			vm->hv_ops->vcpu_kick(vm->vcpu[i].hv);
@@ -473,5 +522,7 @@ void cellvm_vm_destroy(struct cellvm_vm *vm)
 		munmap(vm->ram, vm->ram_size);
 	evloop_destroy(vm->loop);
 	pthread_mutex_destroy(&vm->err_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	free(vm);
 }

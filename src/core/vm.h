@@ -95,6 +95,8 @@ struct cellvm_vcpu {
 	pthread_mutex_t kick_lock;
 	pthread_t self;
 	bool running;
+	/* Counters (cellvm_vm_counters), written by this vCPU's thread. */
+	_Atomic uint64_t exits, exits_mmio, exits_kick;
 };
 
 /* A device the VM owns: how to stop and free it at teardown. */
@@ -102,6 +104,13 @@ struct cellvm_vm_device {
 	void *opaque;
 	void (*stop)(void *opaque);
 	void (*destroy)(void *opaque);
+	/* Optional: start again what stop stopped (cellvm_vm_resume);
+	 * 0 or -errno. A device with stop but no start is not stopped by a
+	 * pause. */
+	int (*start)(void *opaque, struct cellvm_err *err);
+	/* Optional, disks only: a new backing file (cellvm_vm_disk_replace);
+	 * the disks have it in the order of the configuration's list. */
+	int (*replace)(void *opaque, const char *path, struct cellvm_err *err);
 };
 
 struct cellvm_vm {
@@ -135,6 +144,18 @@ struct cellvm_vm {
 	/* The guest's RTC minus host UTC (ns): the board's RTC keeps it
 	 * here, where cellvm_vm_rtc_offset() reads it for the next boot. */
 	_Atomic int64_t rtc_offset_ns;
+	uint64_t created_ns; /* CLOCK_MONOTONIC at creation (uptime) */
+
+	/*
+	 * Pause (pause.c). pause_want is set by cellvm_vm_pause(); each vCPU
+	 * thread sees it before its next run, counts itself in nr_held and
+	 * waits on pause_cond until it is cleared or the VM stops.
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_bool pause_want;
+	bool paused;
+	unsigned nr_held;
 };
 
 /* Record a boot mark once (the first time it is reached). */
@@ -150,6 +171,21 @@ void vm_fail(struct cellvm_vm *vm, struct cellvm_err *err);
  */
 int vm_thread_enter(void *vm, enum cellvm_thread_kind kind) CELLVM_MUST_CHECK;
 
+/* Register a device for stop/destroy at teardown. With
+ * vm_device_set_start() on the device just registered, a pause stops it
+ * and a resume starts it again. */
+void vm_device_set_start(struct cellvm_vm *vm,
+			 int (*start)(void *opaque, struct cellvm_err *err));
+
+/* Give the device just registered a replace call (a disk). */
+void vm_device_set_replace(struct cellvm_vm *vm,
+			   int (*replace)(void *opaque, const char *path,
+					  struct cellvm_err *err));
+
+/* vCPU thread, before each run: wait while the VM is paused (pause.c). */
+void vm_pause_point(struct cellvm_vm *vm);
+/* On stop: release the vCPUs a pause holds. */
+void vm_pause_release(struct cellvm_vm *vm);
 /* Register a device for stop/destroy at teardown. */
 int vm_own_device(struct cellvm_vm *vm, void *opaque,
 		  void (*stop)(void *opaque),
@@ -179,5 +215,9 @@ void evloop_wake(struct cellvm_evloop *l);
 int console_create(struct cellvm_vm *vm, int in_fd, int out_fd,
 		   struct cellvm_console **out, struct cellvm_err *err);
 void console_destroy(struct cellvm_console *c);
+/* Bytes read from the host's input and written to its output so far
+ * (0 for a NULL console). Thread-safe. */
+void console_counters(const struct cellvm_console *c, uint64_t *in,
+		      uint64_t *out);
 
 #endif

@@ -368,7 +368,17 @@ static const struct virtio_dev_ops blk_ops_ro = {
 
 /* ---- creation ---- */
 
+static void blk_config(const struct virtio_blk *b, struct blk_config *cfg);
+
 static void blk_fill_config(struct virtio_blk *b)
+{
+	struct blk_config cfg;
+
+	blk_config(b, &cfg);
+	virtio_mmio_set_config(b->t, &cfg, sizeof(cfg));
+}
+
+static void blk_config(const struct virtio_blk *b, struct blk_config *out)
 {
 	struct blk_config cfg = {
 		.capacity = htole64(b->capacity),
@@ -384,7 +394,7 @@ static void blk_fill_config(struct virtio_blk *b)
 		cfg.max_write_zeroes_seg = htole32(BLK_MAX_DWZ_SEGS);
 		cfg.write_zeroes_may_unmap = 1;
 	}
-	virtio_mmio_set_config(b->t, &cfg, sizeof(cfg));
+	*out = cfg;
 }
 
 /* GET_ID answer: the image's file name, truncated to 20 bytes. */
@@ -488,6 +498,46 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 	}
 	*out = b->t;
 	return 0;
+}
+
+/*
+ * A new backing file, the same mode: the worker is stopped (no request
+ * in flight), the file swapped, the capacity updated with a configuration
+ * change notification, and the worker started again unless it was
+ * stopped already (a pause). On failure the old file stays.
+ */
+int virtio_blk_replace(struct virtio_mmio *t, const char *path,
+		       struct cellvm_err *err)
+{
+	struct virtio_blk *b = virtio_mmio_device(t);
+	struct virtio_blk_params p = { .path = path, .readonly = b->ro };
+	struct virtio_blk n = { .t = t, .ro = b->ro, .fd = -1 };
+	bool was_running = virtio_mmio_running(t);
+	struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	struct blk_config cfg;
+	int ret;
+
+	virtio_mmio_stop(t);
+	/* The old file's lock goes first: the new path may be the same
+	 * file (a rescan after the host changed it). */
+	fcntl(b->fd, F_OFD_SETLK, &unlock);
+	ret = blk_open(&n, &p, err);
+	if (ret) {
+		if (n.fd >= 0)
+			close(n.fd);
+		blk_lock(b->fd, b->ro);
+		if (was_running && virtio_mmio_start(t, NULL))
+			return -EIO;
+		return ret;
+	}
+	close(b->fd);
+	b->fd = n.fd;
+	b->capacity = n.capacity;
+	memset(b->id, 0, sizeof(b->id));
+	blk_set_id(b, path);
+	blk_config(b, &cfg);
+	virtio_mmio_config_changed(t, &cfg, sizeof(cfg));
+	return was_running ? virtio_mmio_start(t, err) : 0;
 }
 
 static int blk_new(const struct cellvm_dev_cfg *cfg,

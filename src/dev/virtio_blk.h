@@ -32,4 +32,13 @@ int virtio_blk_create(const struct virtio_blk_params *p,
 		      struct virtio_mmio **out,
 		      struct cellvm_err *err) CELLVM_MUST_CHECK;
 
+/*
+ * Replace a disk's backing file by path (opened in the disk's mode and
+ * locked as at creation): the guest sees the new capacity through a
+ * configuration change. CELLVM_E_IO naming the path on failure, when the
+ * old file stays.
+ */
+int virtio_blk_replace(struct virtio_mmio *t, const char *path,
+		       struct cellvm_err *err) CELLVM_MUST_CHECK;
+
 #endif

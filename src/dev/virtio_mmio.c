@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ struct vmmio_queue {
 	 * ring the driver has set up anew. */
 	uint32_t gen;
 	struct virtq vq;
+	/* Counters (cellvm_vm_counters), written under the lock. */
+	_Atomic uint64_t requests, bytes_read, bytes_written;
 };
 
 struct virtio_mmio {
@@ -94,6 +97,7 @@ struct virtio_mmio {
 	uint32_t config_len;
 
 	bool broken; /* NEEDS_RESET set: no processing until reset */
+	_Atomic uint64_t irqs, errors; /* counters, written under the lock */
 	uint32_t last_gen; /* source of vmmio_queue.gen, never reset */
 	struct cellvm_ratelimit rl; /* guest-triggered messages, under lock */
 };
@@ -146,6 +150,7 @@ void virtio_mmio_kick(struct virtio_mmio *t)
 /* Lock held. Set an InterruptStatus bit and send an edge. */
 static void raise_irq(struct virtio_mmio *t, uint32_t bit)
 {
+	atomic_fetch_add_explicit(&t->irqs, 1, memory_order_relaxed);
 	t->int_status |= bit;
 	if (t->irq_fd >= 0) {
 		eventfd_signal(t->irq_fd);
@@ -162,6 +167,7 @@ static void mark_broken(struct virtio_mmio *t, const char *why)
 	virtio_mmio_warn(t, &t->rl, "device needs reset: %s", why);
 	if (t->broken)
 		return;
+	atomic_fetch_add_explicit(&t->errors, 1, memory_order_relaxed);
 	t->broken = true;
 	t->status |= VIRTIO_STATUS_NEEDS_RESET;
 	/* "If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET, the device
@@ -236,6 +242,9 @@ void virtio_mmio_push(struct virtio_mmio *t, unsigned q, uint16_t head,
 		mark_broken(t, "used ring outside guest RAM");
 		return;
 	}
+	atomic_fetch_add_explicit(&t->q[q].requests, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->q[q].bytes_written, len,
+				  memory_order_relaxed);
 	if (virtq_need_interrupt(vq))
 		raise_irq(t, VIRTIO_MMIO_INT_VRING);
 }
@@ -274,6 +283,10 @@ bool virtio_mmio_serve(struct virtio_mmio *t, unsigned q,
 		virtio_mmio_unlock(t);
 		len = fn(dev, c);
 		virtio_mmio_lock(t);
+		/* The driver's bytes of a request served here (a device
+		 * popping chains itself, RX, gives none). */
+		atomic_fetch_add_explicit(&t->q[q].bytes_read, c->out_len,
+					  memory_order_relaxed);
 		virtio_mmio_push(t, q, c->head, len, gen);
 		virtio_mmio_unlock(t);
 	}
@@ -311,6 +324,24 @@ void virtio_mmio_set_config(struct virtio_mmio *t, const void *cfg,
 		len = sizeof(t->config);
 	memcpy(t->config, cfg, len);
 	t->config_len = (uint32_t)len;
+}
+
+void virtio_mmio_config_changed(struct virtio_mmio *t, const void *cfg,
+				size_t len)
+{
+	virtio_mmio_lock(t);
+	virtio_mmio_set_config(t, cfg, len);
+	/* 4.2.2: ConfigGeneration changes with the configuration; 2.5.2:
+	 * a configuration change notification once the driver is ready. */
+	t->config_gen++;
+	if (t->status & VIRTIO_STATUS_DRIVER_OK)
+		raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
+	virtio_mmio_unlock(t);
+}
+
+bool virtio_mmio_running(const struct virtio_mmio *t)
+{
+	return t->worker_running;
 }
 
 void virtio_mmio_set_poll_fd(struct virtio_mmio *t, int fd)
@@ -649,9 +680,27 @@ static int mmio_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	return fdt_to_errno(ret);
 }
 
+static void mmio_counters(void *opaque, struct cellvm_dev_counters *out)
+{
+	struct virtio_mmio *t = opaque;
+	unsigned q, n = t->ops->num_queues;
+
+	if (n > CELLVM_COUNTERS_MAX_QUEUES)
+		n = CELLVM_COUNTERS_MAX_QUEUES;
+	out->irqs = atomic_load(&t->irqs);
+	out->errors = atomic_load(&t->errors);
+	out->nr_queues = n;
+	for (q = 0; q < n; q++) {
+		out->queue[q].requests = atomic_load(&t->q[q].requests);
+		out->queue[q].bytes_read = atomic_load(&t->q[q].bytes_read);
+		out->queue[q].bytes_written = atomic_load(&t->q[q].bytes_written);
+	}
+}
+
 const struct cellvm_mmio_ops virtio_mmio_ops = {
 	.read = mmio_read,
 	.write = mmio_write,
+	.counters = mmio_counters,
 	.fdt_node = mmio_fdt_node,
 };
 

@@ -173,6 +173,13 @@ void virtio_mmio_destroy(struct virtio_mmio *t);
 /* The device model behind a transport (the dev given at creation). */
 void *virtio_mmio_device(struct virtio_mmio *t);
 
+/* Any time: replace the configuration space, bump ConfigGeneration and
+ * notify the driver (virtio 1.2 2.5.2) if it is ready. */
+void virtio_mmio_config_changed(struct virtio_mmio *t, const void *cfg,
+				size_t len);
+/* Whether the worker runs (not stopped by a pause). */
+bool virtio_mmio_running(const struct virtio_mmio *t);
+
 /* One worker iteration on the calling thread (tests, fuzzers): wait up
  * to timeout_ms for an event and handle it. 1 = stop requested, 0, or
  * -errno. */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cellvm/cellvm.h"
 #include "dev/virtio_blk.h"
 #include "virtio_drv.h"
 
@@ -259,6 +260,28 @@ static void test_write_flush(void **state)
 	assert_int_equal(back[0], pattern(101 * SECTOR));
 	assert_int_equal(req(f, T_FLUSH, 0, 0, false, &used), S_OK);
 	assert_int_equal(used, 1);
+}
+
+/* The transport's counters (GET /metrics): requests, the driver's bytes
+ * and the device's per queue, and interrupts raised: one, as the test
+ * driver's used_event stays 0 (virtio 1.2 2.7.10, EVENT_IDX). */
+static void test_counters(void **state)
+{
+	struct fx *f = *state;
+	struct cellvm_dev_counters c;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(req(f, T_OUT, 100, SECTOR, false, NULL), S_OK);
+	assert_int_equal(req(f, T_IN, 0, 2 * SECTOR, true, NULL), S_OK);
+	virtio_mmio_ops.counters(f->t, &c);
+	assert_int_equal(c.nr_queues, 1);
+	assert_int_equal(c.queue[0].requests, 2);
+	/* header + data of the write, header of the read */
+	assert_int_equal(c.queue[0].bytes_read, 16 + SECTOR + 16);
+	/* the write's status; the read's data and status */
+	assert_int_equal(c.queue[0].bytes_written, 1 + 2 * SECTOR + 1);
+	assert_int_equal(c.irqs, 1);
+	assert_int_equal(c.errors, 0);
 }
 
 static void test_get_id(void **state)
@@ -583,6 +606,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_flush, setup_rw,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_counters, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_get_id, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_range_checks, setup_rw,
 						teardown),

@@ -19,6 +19,7 @@
 #include "arch/arm64/arm64.h"
 #include "arch/arm64/memmap.h"
 #include "core/vm.h"
+#include "dev/virtio_blk.h"
 #include "dev/virtio_devices.h"
 #include "dev/virtio_mmio_empty.h"
 
@@ -42,6 +43,17 @@ static int vm_ioeventfd(void *ctx, uint64_t addr, unsigned len, int fd)
 static void transport_stop(void *t)
 {
 	virtio_mmio_stop(t);
+}
+
+/* Resume after a pause (cellvm_vm_resume): a new worker thread. */
+static int transport_start(void *t, struct cellvm_err *err)
+{
+	return virtio_mmio_start(t, err);
+}
+
+static int disk_replace(void *t, const char *path, struct cellvm_err *err)
+{
+	return virtio_blk_replace(t, path, err);
 }
 
 static void transport_destroy(void *t)
@@ -88,6 +100,9 @@ static int add_device(struct cellvm_vm *vm, const struct virtio_dev_type *type,
 				      "%s: more than %d devices", type->name,
 				      CELLVM_MAX_DEVICES);
 	}
+	vm_device_set_start(vm, transport_start);
+	if (type->type == CELLVM_DEV_VIRTIO_BLK)
+		vm_device_set_replace(vm, disk_replace);
 	return virtio_mmio_start(t, err);
 }
 
