@@ -34,16 +34,6 @@ struct route {
 	bool body; /* a JSON body is required */
 };
 
-static int CELLVM_PRINTF(3, 4) fail(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static const char *state_name(const struct api_ctl *ctl)
 {
 	if (ctl->state == API_NOT_STARTED)
@@ -168,22 +158,22 @@ static const char *one_string(json_t *body, const char *where,
 	json_t *v;
 
 	if (!json_is_object(body)) {
-		fail(msg, len, "%s: expected a JSON object", where);
+		api_fault(msg, len, "%s: expected a JSON object", where);
 		return NULL;
 	}
 	json_object_foreach(body, key, v) {
 		if (strcmp(key, name) != 0) {
-			fail(msg, len, "%s: unknown field '%.64s'", where, key);
+			api_fault(msg, len, "%s: unknown field '%.64s'", where, key);
 			return NULL;
 		}
 	}
 	v = json_object_get(body, name);
 	if (!v) {
-		fail(msg, len, "%s.%s: missing (required)", where, name);
+		api_fault(msg, len, "%s.%s: missing (required)", where, name);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
-		fail(msg, len, "%s.%s: expected a string", where, name);
+		api_fault(msg, len, "%s.%s: expected a string", where, name);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -196,17 +186,17 @@ static int flush_metrics(struct api_ctl *ctl, char *msg, size_t len)
 	ssize_t w;
 
 	if (ctl->metrics_fd < 0)
-		return fail(msg, len, "FlushMetrics: no metrics file (PUT /metrics first)");
+		return api_fault(msg, len, "FlushMetrics: no metrics file (PUT /metrics first)");
 	text = api_metrics_dump(ctl);
 	if (!text)
-		return fail(msg, len, "FlushMetrics: out of memory");
+		return api_fault(msg, len, "FlushMetrics: out of memory");
 	/* One JSON object per line, as Firecracker writes them. */
 	n = strlen(text);
 	text[n] = '\n';
 	w = write(ctl->metrics_fd, text, n + 1);
 	free(text);
 	if (w != (ssize_t)(n + 1))
-		return fail(msg, len, "FlushMetrics: %s: %s",
+		return api_fault(msg, len, "FlushMetrics: %s: %s",
 			    ctl->cfg.metrics_path,
 			    w < 0 ? strerror(errno) : "short write");
 	return 0;
@@ -215,11 +205,11 @@ static int flush_metrics(struct api_ctl *ctl, char *msg, size_t len)
 static int instance_start(struct api_ctl *ctl, char *msg, size_t len)
 {
 	if (ctl->state != API_NOT_STARTED)
-		return fail(msg, len, "InstanceStart: the microVM is already running");
+		return api_fault(msg, len, "InstanceStart: the microVM is already running");
 	if (!ctl->cfg.kernel)
-		return fail(msg, len, "InstanceStart: no boot source (PUT /boot-source first)");
+		return api_fault(msg, len, "InstanceStart: no boot source (PUT /boot-source first)");
 	if (!ctl->start)
-		return fail(msg, len, "InstanceStart: this server cannot start a VM");
+		return api_fault(msg, len, "InstanceStart: this server cannot start a VM");
 	if (ctl->start(ctl->start_ctx, ctl, msg, len))
 		return -EINVAL;
 	ctl->state = API_RUNNING;
@@ -241,12 +231,12 @@ static int put_actions(struct api_ctl *ctl, const struct route *r,
 		return flush_metrics(ctl, msg, len);
 	if (strcmp(type, "SendCtrlAltDel") == 0) {
 		if (!ctl->vm)
-			return fail(msg, len, "SendCtrlAltDel: the microVM is not running");
+			return api_fault(msg, len, "SendCtrlAltDel: the microVM is not running");
 		if (cellvm_vm_request_poweroff(ctl->vm, &err))
-			return fail(msg, len, "SendCtrlAltDel: %s", err.msg);
+			return api_fault(msg, len, "SendCtrlAltDel: %s", err.msg);
 		return 0;
 	}
-	return fail(msg, len, "actions.action_type: '%.64s': expected InstanceStart, FlushMetrics or SendCtrlAltDel",
+	return api_fault(msg, len, "actions.action_type: '%.64s': expected InstanceStart, FlushMetrics or SendCtrlAltDel",
 		    type);
 }
 
@@ -260,22 +250,22 @@ static int patch_vm(struct api_ctl *ctl, const struct route *r,
 	if (!st)
 		return -EINVAL;
 	if (!ctl->vm)
-		return fail(msg, len, "vm.state: the microVM is not running");
+		return api_fault(msg, len, "vm.state: the microVM is not running");
 	if (strcmp(st, "Paused") == 0) {
 		if (cellvm_vm_paused(ctl->vm))
-			return fail(msg, len, "vm.state: Paused: the microVM is paused already");
+			return api_fault(msg, len, "vm.state: Paused: the microVM is paused already");
 		if (cellvm_vm_pause(ctl->vm, &err))
-			return fail(msg, len, "vm.state: Paused: %s", err.msg);
+			return api_fault(msg, len, "vm.state: Paused: %s", err.msg);
 		return 0;
 	}
 	if (strcmp(st, "Resumed") == 0) {
 		if (!cellvm_vm_paused(ctl->vm))
-			return fail(msg, len, "vm.state: Resumed: the microVM is not paused");
+			return api_fault(msg, len, "vm.state: Resumed: the microVM is not paused");
 		if (cellvm_vm_resume(ctl->vm, &err))
-			return fail(msg, len, "vm.state: Resumed: %s", err.msg);
+			return api_fault(msg, len, "vm.state: Resumed: %s", err.msg);
 		return 0;
 	}
-	return fail(msg, len, "vm.state: '%.32s': expected Paused or Resumed", st);
+	return api_fault(msg, len, "vm.state: '%.32s': expected Paused or Resumed", st);
 }
 
 static const struct route routes[] = {
@@ -327,21 +317,21 @@ static int route_call(struct api_ctl *ctl, const struct route *r,
 	int ret;
 
 	if (r->when == PRE_BOOT && ctl->state != API_NOT_STARTED)
-		return fail(msg, len, "%s %s: not allowed after the microVM started",
+		return api_fault(msg, len, "%s %s: not allowed after the microVM started",
 			    r->method, r->path);
 	if (r->when == RUNTIME && ctl->state == API_NOT_STARTED)
-		return fail(msg, len, "%s %s: not allowed before the microVM started",
+		return api_fault(msg, len, "%s %s: not allowed before the microVM started",
 			    r->method, r->path);
 	if (r->body) {
 		if (blen == 0)
-			return fail(msg, len, "%s %s: a JSON body is required",
+			return api_fault(msg, len, "%s %s: a JSON body is required",
 				    r->method, r->path);
 		j = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
 		if (!j)
-			return fail(msg, len, "body is not JSON: column %d: %s",
+			return api_fault(msg, len, "body is not JSON: column %d: %s",
 				    jerr.column, jerr.text);
 	} else if (blen) {
-		return fail(msg, len, "%s %s: takes no body", r->method, r->path);
+		return api_fault(msg, len, "%s %s: takes no body", r->method, r->path);
 	}
 	ret = r->fn(ctl, r, id, j, out, msg, len);
 	json_decref(j);
@@ -383,8 +373,8 @@ int api_handle(struct api_ctl *ctl, const char *method, const char *target,
 		}
 	}
 	if (!r)
-		ret = path_known ? fail(msg, sizeof(msg), "%.16s %.200s: method not allowed", method, path)
-				 : fail(msg, sizeof(msg), "%.16s %.200s: no such path", method, path);
+		ret = path_known ? api_fault(msg, sizeof(msg), "%.16s %.200s: method not allowed", method, path)
+				 : api_fault(msg, sizeof(msg), "%.16s %.200s: no such path", method, path);
 	else
 		ret = route_call(ctl, r, id, body, len, &out, msg, sizeof(msg));
 	if (ret == 0)

@@ -40,7 +40,7 @@ struct field {
 	void *out;
 };
 
-static int CELLVM_PRINTF(3, 4) fail(char *msg, size_t len, const char *fmt, ...)
+int api_fault(char *msg, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -88,10 +88,10 @@ static int field_take(const struct field *f, json_t *v, const char *where,
 	case F_REFUSED:
 		if (json_is_null(v))
 			return 0;
-		return fail(msg, len, "%s.%s: not supported by cellvm", where,
+		return api_fault(msg, len, "%s.%s: not supported by cellvm", where,
 			    f->name);
 	}
-	return fail(msg, len, "%s.%s: expected %s", where, f->name,
+	return api_fault(msg, len, "%s.%s: expected %s", where, f->name,
 		    type_name(f->type));
 }
 
@@ -107,12 +107,12 @@ static int fields_parse(json_t *obj, const struct field *f, unsigned n,
 	int ret;
 
 	if (!json_is_object(obj))
-		return fail(msg, len, "%s: expected a JSON object", where);
+		return api_fault(msg, len, "%s: expected a JSON object", where);
 	json_object_foreach(obj, key, v) {
 		for (i = 0; i < n && strcmp(f[i].name, key) != 0; i++)
 			;
 		if (i == n)
-			return fail(msg, len, "%s: unknown field '%.64s'",
+			return api_fault(msg, len, "%s: unknown field '%.64s'",
 				    where, key);
 		ret = field_take(&f[i], v, where, log, msg, len);
 		if (ret)
@@ -121,7 +121,7 @@ static int fields_parse(json_t *obj, const struct field *f, unsigned n,
 	}
 	for (i = 0; i < n; i++)
 		if (f[i].required && !seen[i])
-			return fail(msg, len, "%s.%s: missing (required)", where,
+			return api_fault(msg, len, "%s.%s: missing (required)", where,
 				    f[i].name);
 	return 0;
 }
@@ -154,10 +154,10 @@ int api_put_boot_source(struct api_ctl *ctl, json_t *j, const char *where,
 	if (ret)
 		return ret;
 	if (!kernel[0])
-		return fail(msg, len, "%s.kernel_image_path: empty", where);
+		return api_fault(msg, len, "%s.kernel_image_path: empty", where);
 	if (set_str(&c->kernel, kernel) || set_str(&c->initrd, initrd) ||
 	    set_str(&c->boot_args, args))
-		return fail(msg, len, "%s: out of memory", where);
+		return api_fault(msg, len, "%s: out of memory", where);
 	return 0;
 }
 
@@ -181,22 +181,22 @@ int api_put_machine_config(struct api_ctl *ctl, json_t *j, const char *where,
 	if (ret)
 		return ret;
 	if (vcpus < 1 || vcpus > CELLVM_MAX_VCPUS)
-		return fail(msg, len, "%s.vcpu_count: %llu: must be 1 to %d",
+		return api_fault(msg, len, "%s.vcpu_count: %llu: must be 1 to %d",
 			    where, (unsigned long long)vcpus, CELLVM_MAX_VCPUS);
 	if (mem < 1 || mem > API_MAX_MEM_MIB)
-		return fail(msg, len, "%s.mem_size_mib: %llu: must be 1 to %u",
+		return api_fault(msg, len, "%s.mem_size_mib: %llu: must be 1 to %u",
 			    where, (unsigned long long)mem, API_MAX_MEM_MIB);
 	if (smt)
-		return fail(msg, len, "%s.smt: true: cellvm has no SMT on arm64",
+		return api_fault(msg, len, "%s.smt: true: cellvm has no SMT on arm64",
 			    where);
 	if (dirty)
-		return fail(msg, len, "%s.track_dirty_pages: true: not supported by cellvm",
+		return api_fault(msg, len, "%s.track_dirty_pages: true: not supported by cellvm",
 			    where);
 	if (tmpl && strcmp(tmpl, "None") != 0)
-		return fail(msg, len, "%s.cpu_template: '%.32s': cellvm takes only \"None\" (see --cpu-features)",
+		return api_fault(msg, len, "%s.cpu_template: '%.32s': cellvm takes only \"None\" (see --cpu-features)",
 			    where, tmpl);
 	if (huge && strcmp(huge, "None") != 0)
-		return fail(msg, len, "%s.huge_pages: '%.32s': cellvm takes only \"None\"",
+		return api_fault(msg, len, "%s.huge_pages: '%.32s': cellvm takes only \"None\"",
 			    where, huge);
 	ctl->cfg.vcpus = (unsigned)vcpus;
 	ctl->cfg.mem_mib = (unsigned)mem;
@@ -218,13 +218,13 @@ static int check_id(const char *id, const char *where, const char *name,
 	size_t i, n = strlen(id);
 
 	if (n == 0 || n > API_MAX_ID)
-		return fail(msg, len, "%s.%s: must be 1 to %d characters",
+		return api_fault(msg, len, "%s.%s: must be 1 to %d characters",
 			    where, name, API_MAX_ID);
 	for (i = 0; i < n; i++)
 		if (!(id[i] == '_' || (id[i] >= '0' && id[i] <= '9') ||
 		      (id[i] >= 'a' && id[i] <= 'z') ||
 		      (id[i] >= 'A' && id[i] <= 'Z')))
-			return fail(msg, len, "%s.%s: '%.64s': only letters, digits and _",
+			return api_fault(msg, len, "%s.%s: '%.64s': only letters, digits and _",
 				    where, name, id);
 	return 0;
 }
@@ -239,7 +239,7 @@ static int check_path_id(const char *path_id, const char *id,
 	if (ret)
 		return ret;
 	if (path_id && strcmp(path_id, id) != 0)
-		return fail(msg, len, "%s.%s: '%.64s' differs from the path's '%.64s'",
+		return api_fault(msg, len, "%s.%s: '%.64s' differs from the path's '%.64s'",
 			    where, name, id, path_id);
 	return 0;
 }
@@ -272,30 +272,30 @@ int api_put_drive(struct api_ctl *ctl, const char *path_id, json_t *j,
 	if (ret)
 		return ret;
 	if (partuuid)
-		return fail(msg, len, "%s.partuuid: not supported by cellvm (root= names /dev/vda)",
+		return api_fault(msg, len, "%s.partuuid: not supported by cellvm (root= names /dev/vda)",
 			    where);
 	if (cache && strcmp(cache, "Unsafe") != 0)
-		return fail(msg, len, "%s.cache_type: '%.32s': cellvm takes only \"Unsafe\"",
+		return api_fault(msg, len, "%s.cache_type: '%.32s': cellvm takes only \"Unsafe\"",
 			    where, cache);
 	if (engine && strcmp(engine, "Sync") != 0)
-		return fail(msg, len, "%s.io_engine: '%.32s': cellvm takes only \"Sync\"",
+		return api_fault(msg, len, "%s.io_engine: '%.32s': cellvm takes only \"Sync\"",
 			    where, engine);
 	for (i = 0; i < c->nr_drives; i++) {
 		if (strcmp(c->drive[i].id, id) == 0)
 			d = &c->drive[i];
 		else if (root && c->drive[i].root)
-			return fail(msg, len, "%s.is_root_device: drive '%s' is the root device already",
+			return api_fault(msg, len, "%s.is_root_device: drive '%s' is the root device already",
 				    where, c->drive[i].id);
 	}
 	if (!d && c->nr_drives >= API_MAX_DRIVES)
-		return fail(msg, len, "%s: at most %d drives", where,
+		return api_fault(msg, len, "%s: at most %d drives", where,
 			    API_MAX_DRIVES);
 	if (!d) {
 		d = &c->drive[c->nr_drives];
 		memset(d, 0, sizeof(*d));
 	}
 	if (set_str(&d->path, path))
-		return fail(msg, len, "%s: out of memory", where);
+		return api_fault(msg, len, "%s: out of memory", where);
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	d->readonly = ro;
 	d->root = root;
@@ -344,20 +344,20 @@ int api_patch_drive(struct api_ctl *ctl, const char *path_id, json_t *j,
 		if (strcmp(ctl->cfg.drive[i].id, id) == 0)
 			break;
 	if (i == ctl->cfg.nr_drives)
-		return fail(msg, len, "%s.drive_id: no drive '%s'", where, id);
+		return api_fault(msg, len, "%s.drive_id: no drive '%s'", where, id);
 	d = &ctl->cfg.drive[i];
 	if (!path)
 		return 0; /* nothing to change */
 	if (!ctl->vm)
-		return fail(msg, len, "%s: the microVM is not running", where);
+		return api_fault(msg, len, "%s: the microVM is not running", where);
 	/* A new backing file, or the same one rescanned (its new size). */
 	copy = strdup(path);
 	if (!copy)
-		return fail(msg, len, "%s: out of memory", where);
+		return api_fault(msg, len, "%s: out of memory", where);
 	idx = drive_disk_index(&ctl->cfg, i);
 	if (cellvm_vm_disk_replace(ctl->vm, idx, copy, &err)) {
 		free(copy);
-		return fail(msg, len, "%s.path_on_host: %s", where, err.msg);
+		return api_fault(msg, len, "%s.path_on_host: %s", where, err.msg);
 	}
 	/* The running VM has it; now the next one (a guest reboot). */
 	ret = ctl->disk_changed ? ctl->disk_changed(ctl->disk_ctx, idx, copy,
@@ -409,23 +409,23 @@ int api_put_net(struct api_ctl *ctl, const char *path_id, json_t *j,
 	if (ret)
 		return ret;
 	if (!tap[0] || strlen(tap) >= 16)
-		return fail(msg, len, "%s.host_dev_name: '%.64s': must be 1 to 15 characters",
+		return api_fault(msg, len, "%s.host_dev_name: '%.64s': must be 1 to 15 characters",
 			    where, tap);
 	if (mac && parse_mac(mac, m))
-		return fail(msg, len, "%s.guest_mac: '%.32s': expected XX:XX:XX:XX:XX:XX",
+		return api_fault(msg, len, "%s.guest_mac: '%.32s': expected XX:XX:XX:XX:XX:XX",
 			    where, mac);
 	for (i = 0; i < c->nr_nets; i++)
 		if (strcmp(c->net[i].id, id) == 0)
 			n = &c->net[i];
 	if (!n && c->nr_nets >= API_MAX_NETS)
-		return fail(msg, len, "%s: at most %d network interfaces",
+		return api_fault(msg, len, "%s: at most %d network interfaces",
 			    where, API_MAX_NETS);
 	if (!n) {
 		n = &c->net[c->nr_nets];
 		memset(n, 0, sizeof(*n));
 	}
 	if (set_str(&n->tap, tap))
-		return fail(msg, len, "%s: out of memory", where);
+		return api_fault(msg, len, "%s: out of memory", where);
 	snprintf(n->id, sizeof(n->id), "%s", id);
 	n->has_mac = mac != NULL;
 	if (mac)
@@ -485,12 +485,12 @@ int api_put_logger(struct api_ctl *ctl, json_t *j, const char *where,
 	if (ret)
 		return ret;
 	if (level && (lv = log_level_of(level)) < 0)
-		return fail(msg, len, "%s.level: '%.32s': expected Error, Warning, Info, Debug, Trace or Off",
+		return api_fault(msg, len, "%s.level: '%.32s': expected Error, Warning, Info, Debug, Trace or Off",
 			    where, level);
 	if (module)
-		return fail(msg, len, "%s.module: not supported by cellvm", where);
+		return api_fault(msg, len, "%s.module: not supported by cellvm", where);
 	if (set_str(&ctl->cfg.log_path, path))
-		return fail(msg, len, "%s: out of memory", where);
+		return api_fault(msg, len, "%s: out of memory", where);
 	if (lv >= 0)
 		ctl->cfg.log_level = lv;
 	return 0;
@@ -509,18 +509,18 @@ int api_put_metrics(struct api_ctl *ctl, json_t *j, const char *where,
 	if (ret)
 		return ret;
 	if (ctl->metrics_fd >= 0)
-		return fail(msg, len, "%s: the metrics file is set already",
+		return api_fault(msg, len, "%s: the metrics file is set already",
 			    where);
 	/* Opened now, as Firecracker does: a FIFO or a file, appended to;
 	 * O_NONBLOCK so that a FIFO nobody reads never blocks the loop. */
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
-		return fail(msg, len, "%s.metrics_path: %.200s: %s", where, path,
+		return api_fault(msg, len, "%s.metrics_path: %.200s: %s", where, path,
 			    strerror(errno));
 	if (set_str(&ctl->cfg.metrics_path, path)) {
 		close(fd);
-		return fail(msg, len, "%s: out of memory", where);
+		return api_fault(msg, len, "%s: out of memory", where);
 	}
 	ctl->metrics_fd = fd;
 	return 0;
@@ -630,7 +630,7 @@ static int load_list(struct api_ctl *ctl, json_t *a, const char *key,
 	int ret;
 
 	if (!json_is_array(a))
-		return fail(msg, len, "%s: expected a JSON array", key);
+		return api_fault(msg, len, "%s: expected a JSON array", key);
 	json_array_foreach(a, i, v) {
 		snprintf(where, sizeof(where), "%s[%zu]", key, i);
 		ret = fn(ctl, NULL, v, where, msg, len);
@@ -661,11 +661,11 @@ int api_config_load(struct api_ctl *ctl, const char *text, size_t len,
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(msg, msg_len, "not JSON: line %d column %d: %s",
+		return api_fault(msg, msg_len, "not JSON: line %d column %d: %s",
 			    jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return fail(msg, msg_len, "expected a JSON object");
+		return api_fault(msg, msg_len, "expected a JSON object");
 	}
 	json_object_foreach(root, key, v) {
 		for (i = 0; i < sizeof(single) / sizeof(single[0]); i++)
@@ -678,12 +678,12 @@ int api_config_load(struct api_ctl *ctl, const char *text, size_t len,
 		else if (strcmp(key, "network-interfaces") == 0)
 			ret = load_list(ctl, v, key, api_put_net, msg, msg_len);
 		else
-			ret = fail(msg, msg_len, "%.64s: unknown or unsupported section", key);
+			ret = api_fault(msg, msg_len, "%.64s: unknown or unsupported section", key);
 		if (ret)
 			break;
 	}
 	if (!ret && !ctl->cfg.kernel)
-		ret = fail(msg, msg_len, "boot-source: missing (required)");
+		ret = api_fault(msg, msg_len, "boot-source: missing (required)");
 	json_decref(root);
 	return ret;
 }
@@ -717,11 +717,11 @@ int api_vmcfg_to_config(const struct api_vmcfg *c, struct cellvm_config *cfg,
 	unsigned i, n = 0, pass;
 
 	if (!c->kernel)
-		return fail(msg, msg_len, "boot-source: not configured (PUT /boot-source first)");
+		return api_fault(msg, msg_len, "boot-source: not configured (PUT /boot-source first)");
 	d = calloc(c->nr_drives + c->nr_nets + 1, sizeof(*d));
 	if (!d || cmdline_build(c, cmdline)) {
 		free(d);
-		return fail(msg, msg_len, "out of memory");
+		return api_fault(msg, msg_len, "out of memory");
 	}
 	cfg->kernel.path = c->kernel;
 	cfg->initrd.path = c->initrd;

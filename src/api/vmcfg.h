@@ -13,6 +13,9 @@
 
 #include "api/api.h"
 
+/* A request's fault message: format it into msg[len]; -EINVAL. */
+int api_fault(char *msg, size_t len, const char *fmt, ...) CELLVM_PRINTF(3, 4);
+
 int api_put_boot_source(struct api_ctl *ctl, json_t *j, const char *where,
 			char *msg, size_t len);
 int api_put_machine_config(struct api_ctl *ctl, json_t *j, const char *where,
