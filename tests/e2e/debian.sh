@@ -143,8 +143,11 @@ check "$tag: the system's date is the host's (date $(field date 92), host $host)
 
 # Item 4: nothing in the kernel log at warning level or worse, and no
 # journal line at error level or worse: what the review in docs/guests.md
-# found and fixed must stay fixed. Each line seen is printed. One line is
-# expected: Debian's kernel configuration, printed on any machine.
+# found and fixed must stay fixed. Each line seen is printed. Two lines
+# are not the machine's: Debian's kernel configuration, printed on any
+# machine, and hrtimer's once-only note that an interrupt took over a
+# millisecond, which the loaded, emulated arm64 host causes (seen once in
+# six runs, 24.5 ms: the vCPU thread had been descheduled).
 # DEBIAN_DUMP=1 prints the whole kernel log and journal (for a review).
 if [ "${DEBIAN_DUMP:-0}" = 1 ]; then
 	TIMEOUT=60 guest_run 90 'dmesg; journalctl -b -q -p notice --no-pager; ls -l /sys/bus/platform/devices/ /dev; lsmod; systemd-analyze'
@@ -152,7 +155,7 @@ if [ "${DEBIAN_DUMP:-0}" = 1 ]; then
 fi
 TIMEOUT=60 guest_run 93 'dmesg --level=emerg,alert,crit,err,warn | sed "s/^/kern: /";
 	journalctl -b -q -p err --no-pager | sed "s/^/journal: /"; echo done'
-bad=$(result 93 | grep -E '^(kern|journal): ' | grep -v 'CONFIG_IMA_DISABLE_HTABLE is disabled')
+bad=$(result 93 | grep -E '^(kern|journal): ' | grep -vE 'CONFIG_IMA_DISABLE_HTABLE is disabled|hrtimer: interrupt took [0-9]+ ns$')
 [ -z "$bad" ] || echo "$bad" | sed 's/^/  | /'
 check "$tag: no kernel warning or journal error in the boot ($(echo "$bad" | grep -c .) lines)" [ -z "$bad" ]
 for x in $DEBIAN_EXTRA; do [ "$x" = debian_vsock ] && debian_vsock; done
