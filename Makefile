@@ -249,14 +249,19 @@ E2E_FILES := $(foreach f,$(E2E_SCRIPTS),--file $(f)) --file $(GUEST_KERNEL):/tmp
 # The one list of parts (tests/e2e/PART.sh, in running order); those in
 # E2E_GIC3_ONLY need nothing of the host GIC and run once, on GICv3.
 E2E_PARTS := boot console user_gic virtio bad_input zerocopy isv ipi compat cpu_features jail \
-	seccomp deb hardening soak hostile rtc kernel_formats power vsock api
-E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats power vsock api
+	seccomp deb hardening soak hostile rtc kernel_formats power vsock api debian
+E2E_GIC3_ONLY := console zerocopy compat deb hardening soak rtc kernel_formats power vsock api debian
 E2E_PARTS_GIC3 ?= $(E2E_PARTS)
 E2E_PARTS_GIC2 ?= $(filter-out $(E2E_GIC3_ONLY),$(E2E_PARTS))
 # The GICv2 host's CPU lacks SVE and pointer authentication, so that
 # --cpu-features is seen refused there (tests/e2e/cpu_features.sh).
 E2E_CPU_GIC2 ?= max,sve=off,pauth=off
 ARM64_HOST := tools/arm64-host run
+# The part `debian` boots the Debian system of `make rootfs` from a virtio
+# disk of the arm64 host (too big for its initramfs), only when it runs.
+ROOTFS := build/rootfs
+DEBIAN_E2E = $(if $(filter debian,$(1)),--disk $(ROOTFS)/rootfs.img \
+	--file $(ROOTFS)/initrd.img:/tmp/debian-initrd.img)
 
 .PHONY: e2e e2e-gic3 e2e-gic2
 e2e: e2e-gic3 e2e-gic2
@@ -266,10 +271,18 @@ build/arm64/ptyrun: tests/e2e/ptyrun.c | $(DEPS_STAMP) $(E2E_STAMP)
 	@echo "  CC      $@"
 	$(Q)$(CROSS_CC) -static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
-e2e-gic3: build/arm64/cellvm build/arm64/ptyrun
-	$(ARM64_HOST) --gic 3 $(E2E_FILES) -- sh suite.sh 3 $(E2E_PARTS_GIC3)
-e2e-gic2: build/arm64/cellvm build/arm64/ptyrun
-	$(ARM64_HOST) --gic 2 --cpu $(E2E_CPU_GIC2) $(E2E_FILES) -- sh suite.sh 2 $(E2E_PARTS_GIC2)
+e2e-gic3: build/arm64/cellvm build/arm64/ptyrun $(if $(filter debian,$(E2E_PARTS_GIC3)),rootfs)
+	$(ARM64_HOST) --gic 3 $(E2E_FILES) $(call DEBIAN_E2E,$(E2E_PARTS_GIC3)) -- sh suite.sh 3 $(E2E_PARTS_GIC3)
+e2e-gic2: build/arm64/cellvm build/arm64/ptyrun $(if $(filter debian,$(E2E_PARTS_GIC2)),rootfs)
+	$(ARM64_HOST) --gic 2 --cpu $(E2E_CPU_GIC2) $(E2E_FILES) $(call DEBIAN_E2E,$(E2E_PARTS_GIC2)) \
+		-- sh suite.sh 2 $(E2E_PARTS_GIC2)
+
+# A Debian 12 arm64 system to boot from a disk (tools/mkrootfs, as root):
+# build/rootfs/{rootfs.img,initrd.img}, rebuilt only when the hash of its
+# recipe (the script, the kernel version, the apt sources) changes.
+.PHONY: rootfs
+rootfs: $(DEPS_STAMP) | $(E2E_STAMP)
+	tools/mkrootfs $(ROOTFS)
 
 # Every tests/e2e/*.sh but the harness is a part in E2E_PARTS.
 .PHONY: check-e2e-parts
@@ -337,6 +350,7 @@ help:
 	@echo '                   (one part: make e2e-gic3 E2E_PARTS_GIC3=virtio)'
 	@echo '  test             the whole suite: check-headers check-layers check-e2e-parts'
 	@echo '                   unit fuzz check-install check-docs check-deb e2e check-fresh'
+	@echo '  rootfs           a Debian 12 arm64 system in build/rootfs (tools/mkrootfs, root)'
 	@echo '  check-headers    each public header compiles on its own'
 	@echo '  check-layers     the include graph points down only'
 	@echo '  check-install    make install trees, exported symbols, pkg-config'
@@ -348,7 +362,7 @@ help:
 	@echo '  deb              arm64 .debs in build/deb (dpkg-buildpackage), lintian'
 	@echo '  deps             install every package group, fetch the arm64 pieces'
 	@echo '  bench, bench-irqchip, guests   measurements and test guests (mk/)'
-	@echo '  clean            remove build/ except build/deps'
+	@echo '  clean            remove build/ except build/deps and build/rootfs'
 
 clean:
 	rm -rf build/host build/fuzz build/arm64 build/guest build/gen build/lib \
