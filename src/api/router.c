@@ -417,9 +417,11 @@ static json_t *dev_metrics(const struct cellvm_dev_counters *d)
 	o = json_pack("{s:s, s:s, s:I, s:I}", "name", d->name, "base", base,
 		      "mmio_reads", (json_int_t)d->reads, "mmio_writes",
 		      (json_int_t)d->writes);
-	if (!o || d->nr_queues == 0)
+	if (!o)
 		return o;
 	json_object_set_new(o, "irqs", json_integer((json_int_t)d->irqs));
+	if (d->nr_queues == 0)
+		return o;
 	json_object_set_new(o, "errors", json_integer((json_int_t)d->errors));
 	qa = json_array();
 	for (q = 0; qa && q < d->nr_queues && q < CELLVM_COUNTERS_MAX_QUEUES; q++)

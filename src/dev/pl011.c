@@ -49,11 +49,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "dev/pl011.h"
+#include "cellvm/cellvm.h"
 #include "dev/primecell.h"
 
 #define PL011_SUBSYS "pl011"
@@ -147,6 +149,7 @@ struct pl011 {
 
 	/* Guarded by irq_lock. */
 	bool irq_driven; /* level last put on the line */
+	_Atomic uint64_t irqs; /* times the line rose (metrics) */
 	struct cellvm_ratelimit irq_rl;
 };
 
@@ -408,6 +411,8 @@ static void sync_irq(struct pl011 *u)
 	pthread_mutex_unlock(&u->lock);
 	if (level != u->irq_driven) {
 		u->irq_driven = level;
+		if (level)
+			atomic_fetch_add_explicit(&u->irqs, 1, memory_order_relaxed);
 		ret = u->host.irq.chip ? cellvm_irq_set(&u->host.irq, level) :
 					 0;
 		if (ret)
@@ -488,10 +493,19 @@ static int pl011_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 				  sizeof(clock_names), u->host.irq.line);
 }
 
+/* Metrics: the interrupts this device raised (cellvm_vm_counters()). */
+static void pl011_counters(void *opaque, struct cellvm_dev_counters *out)
+{
+	struct pl011 *u = opaque;
+
+	out->irqs = atomic_load(&u->irqs);
+}
+
 const struct cellvm_mmio_ops pl011_mmio_ops = {
 	.read = pl011_mmio_read,
 	.write = pl011_mmio_write,
 	.fdt_node = pl011_fdt_node,
+	.counters = pl011_counters,
 };
 
 size_t pl011_receive(void *opaque, const uint8_t *buf, size_t len)

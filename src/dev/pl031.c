@@ -53,10 +53,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "dev/pl031.h"
+#include "cellvm/cellvm.h"
 #include "dev/primecell.h"
 
 #define PL031_SUBSYS "pl031"
@@ -96,6 +98,7 @@ struct pl031 {
 	struct pl031_host host;
 	struct pl031_state st;
 	bool irq_driven; /* level last put on the line */
+	_Atomic uint64_t irqs; /* times the line rose (metrics) */
 	struct cellvm_ratelimit rl;
 };
 
@@ -149,6 +152,8 @@ static void sync_irq(struct pl031 *rtc)
 	if (level == rtc->irq_driven)
 		return;
 	rtc->irq_driven = level;
+	if (level)
+		atomic_fetch_add_explicit(&rtc->irqs, 1, memory_order_relaxed);
 	ret = rtc->host.irq.chip ? cellvm_irq_set(&rtc->host.irq, level) : 0;
 	if (ret)
 		cellvm_log_ratelimited(rtc->host.log, &rtc->rl,
@@ -329,10 +334,19 @@ static int pl031_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 				  sizeof(clock_names), rtc->host.irq.line);
 }
 
+/* Metrics: the interrupts this device raised (cellvm_vm_counters()). */
+static void pl031_counters(void *opaque, struct cellvm_dev_counters *out)
+{
+	struct pl031 *rtc = opaque;
+
+	out->irqs = atomic_load(&rtc->irqs);
+}
+
 const struct cellvm_mmio_ops pl031_mmio_ops = {
 	.read = pl031_mmio_read,
 	.write = pl031_mmio_write,
 	.fdt_node = pl031_fdt_node,
+	.counters = pl031_counters,
 };
 
 void pl031_tick(struct pl031 *rtc)

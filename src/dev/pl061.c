@@ -63,10 +63,12 @@
 #include <inttypes.h>
 #include <libfdt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/bytes.h"
 #include "dev/pl061.h"
+#include "cellvm/cellvm.h"
 #include "dev/primecell.h"
 
 #define PL061_SUBSYS "pl061"
@@ -102,6 +104,7 @@ struct pl061 {
 	struct pl061_host host;
 	struct pl061_state st;
 	bool irq_driven; /* level last put on the line */
+	_Atomic uint64_t irqs; /* times the line rose (metrics) */
 	struct cellvm_ratelimit rl;
 };
 
@@ -151,6 +154,8 @@ static void update(struct pl061 *g)
 	if (line == g->irq_driven)
 		return;
 	g->irq_driven = line;
+	if (line)
+		atomic_fetch_add_explicit(&g->irqs, 1, memory_order_relaxed);
 	ret = g->host.irq.chip ? cellvm_irq_set(&g->host.irq, line) : 0;
 	if (ret)
 		cellvm_log_ratelimited(g->host.log, &g->rl, CELLVM_LOG_WARN,
@@ -320,10 +325,19 @@ static int pl061_fdt_node(void *opaque, const struct cellvm_fdt_ctx *ctx,
 	return fdt_to_errno(ret);
 }
 
+/* Metrics: the interrupts this device raised (cellvm_vm_counters()). */
+static void pl061_counters(void *opaque, struct cellvm_dev_counters *out)
+{
+	struct pl061 *g = opaque;
+
+	out->irqs = atomic_load(&g->irqs);
+}
+
 const struct cellvm_mmio_ops pl061_mmio_ops = {
 	.read = pl061_mmio_read,
 	.write = pl061_mmio_write,
 	.fdt_node = pl061_fdt_node,
+	.counters = pl061_counters,
 };
 
 int pl061_set_input(struct pl061 *g, unsigned pin, bool level)

@@ -103,11 +103,19 @@ call "resume a running VM" 400 'vm.state: Resumed: the microVM is not paused' PA
 send 'kill %1'
 
 # ---- metrics: 600 known bytes written through the PL011 ----
-w1=$(api http://localhost/metrics | tr '{' '\n' | sed -n 's/.*"name":"pl011".*"mmio_writes":\([0-9]*\).*/\1/p')
+# pl011_field NAME: that number of the PL011's metrics.
+pl011_field() {
+	api http://localhost/metrics | tr '{' '\n' | sed -n "s/.*\"name\":\"pl011\".*\"$1\":\([0-9]*\).*/\1/p"
+}
+w1=$(pl011_field mmio_writes)
+i1=$(pl011_field irqs)
 guest_run 102 "printf '%0600d\n' 0 >/dev/ttyAMA0"
-w2=$(api http://localhost/metrics | tr '{' '\n' | sed -n 's/.*"name":"pl011".*"mmio_writes":\([0-9]*\).*/\1/p')
+w2=$(pl011_field mmio_writes)
+i2=$(pl011_field irqs)
 check "metrics: 600 console bytes are at least 600 PL011 writes (${w1:-?} -> ${w2:-?})" \
 	[ "$(( ${w2:-0} - ${w1:-0} ))" -ge 600 ]
+check "metrics: the PL011 raised interrupts for them (${i1:-?} -> ${i2:-?})" \
+	[ -n "$i1" ] && [ "$(( ${i2:-0} - ${i1:-0} ))" -ge 1 ]
 call "GET /metrics has both vCPUs" 200 '"cpu":1,' GET /metrics
 call "FlushMetrics" 204 '' PUT /actions '{"action_type": "FlushMetrics"}'
 check "FlushMetrics wrote a JSON line to the metrics file" grep -q '"api":{"requests":' "$W/metrics"

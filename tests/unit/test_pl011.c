@@ -17,6 +17,7 @@
 
 #include <libfdt.h>
 
+#include "cellvm/cellvm.h"
 #include "dev/pl011.h"
 #include "fdt_node.h"
 
@@ -286,6 +287,13 @@ static void test_tx(void **state)
 	wr(f, IMSC, 0);
 	assert_false(f->level);
 	check_irq(f);
+	/* The metrics count that one interrupt. */
+	{
+		struct cellvm_dev_counters c = { 0 };
+
+		pl011_mmio_ops.counters(f->u, &c);
+		assert_int_equal(c.irqs, 1);
+	}
 	/* The RX FIFO saw none of it. */
 	assert_int_equal(pl011_rx_level(f->u), 0);
 }

@@ -17,6 +17,7 @@
 
 #include <libfdt.h>
 
+#include "cellvm/cellvm.h"
 #include "dev/pl031.h"
 #include "fdt_node.h"
 
@@ -332,13 +333,23 @@ static void test_masking(void **state)
 	assert_int_equal(rd(f, MIS), 1);
 	wr(f, IMSC, 0);
 	assert_false(f->level);
+	/* The metrics count each rise of the line, not each write. */
+	{
+		struct cellvm_dev_counters c = { 0 };
+
+		wr(f, IMSC, 1);
+		wr(f, IMSC, 1);
+		pl031_mmio_ops.counters(f->rtc, &c);
+		assert_int_equal(c.irqs, 2);
+		wr(f, IMSC, 0);
+	}
 	/* Only bit 0 exists. */
 	wr(f, IMSC, 0xfffffffe);
 	assert_int_equal(rd(f, IMSC), 0);
 	wr(f, ICR, 0xfffffffe);
 	assert_int_equal(rd(f, RIS), 1);
 	check_irq(f);
-	assert_int_equal(f->line_calls, 2);
+	assert_int_equal(f->line_calls, 4);
 }
 
 static void test_match_now_and_wrap(void **state)

@@ -16,6 +16,7 @@
 
 #include <libfdt.h>
 
+#include "cellvm/cellvm.h"
 #include "dev/pl061.h"
 #include "fdt_node.h"
 
@@ -335,6 +336,13 @@ static void test_power_key_press(void **state)
 	assert_false(f->level);
 	assert_int_equal(f->line_calls, 4);
 	check_irq(f);
+	/* The metrics: a press and a release, two interrupts. */
+	{
+		struct cellvm_dev_counters c = { 0 };
+
+		pl061_mmio_ops.counters(f->gpio, &c);
+		assert_int_equal(c.irqs, 2);
+	}
 }
 
 /* RAZ/WI with a warning: unknown offsets, the write-only and read-only
