@@ -158,6 +158,12 @@ check "a client sending a byte a second is answered 400 and closed ($(tail -n 1 
 	grep -qF 'request not complete within 5 s' "$W/slow0.out"
 rm -f "$W"/slow*.out
 wait_sock
+# A client that hangs up half-way through its request (socat, carried
+# for the vsock part) costs the server nothing: the next one is served.
+printf 'PUT /machine-config HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"vcpu' |
+	timeout 10 socat -t 0 - "UNIX-CONNECT:$S" >/dev/null 2>&1
+call "after a client hung up mid-request, the next is served" 200 '"state":"Running"' GET /
+check "after a client hung up mid-request, cellvm still runs" kill -0 "$VM_PID"
 call "the API serves again after the slow clients" 200 '"state":"Running"' GET /
 send poweroff
 finish_vm 60
