@@ -59,6 +59,8 @@ struct api_vmcfg {
 	struct api_net net[API_MAX_NETS];
 	unsigned nr_nets;
 	bool entropy;
+	char *vsock_uds; /* PUT /vsock: NULL, or the host side's socket */
+	uint64_t vsock_cid;
 	char *log_path;
 	int log_level; /* enum cellvm_log_level, -1: not set */
 	char *metrics_path;

@@ -134,6 +134,13 @@ static int put_entropy(struct api_ctl *ctl, const struct route *r,
 	return api_put_entropy(ctl, body, "entropy", msg, len);
 }
 
+static int put_vsock(struct api_ctl *ctl, const struct route *r,
+		     const char *id, json_t *body, json_t **out, char *msg,
+		     size_t len)
+{
+	return api_put_vsock(ctl, body, "vsock", msg, len);
+}
+
 static int put_logger(struct api_ctl *ctl, const struct route *r,
 		      const char *id, json_t *body, json_t **out, char *msg,
 		      size_t len)
@@ -280,6 +287,7 @@ static const struct route routes[] = {
 	{ "PATCH", "/drives/", patch_drive, RUNTIME, true },
 	{ "PUT", "/network-interfaces/", put_net, PRE_BOOT, true },
 	{ "PUT", "/entropy", put_entropy, PRE_BOOT, true },
+	{ "PUT", "/vsock", put_vsock, PRE_BOOT, true },
 	{ "PUT", "/logger", put_logger, PRE_BOOT, true },
 	{ "PUT", "/metrics", put_metrics, PRE_BOOT, true },
 	{ "PUT", "/actions", put_actions, ANY_TIME, true },

@@ -449,6 +449,35 @@ int api_put_entropy(struct api_ctl *ctl, json_t *j, const char *where,
 	return 0;
 }
 
+/* Firecracker's vsock body: guest_cid and uds_path (its host-side model,
+ * which cellvm's virtio-vsock follows); vsock_id, deprecated there, is
+ * accepted and ignored. */
+int api_put_vsock(struct api_ctl *ctl, json_t *j, const char *where,
+		  char *msg, size_t len)
+{
+	const char *uds = NULL;
+	uint64_t cid = 0;
+	const struct field f[] = {
+		{ "guest_cid", F_UINT, true, &cid },
+		{ "uds_path", F_STR, true, &uds },
+		{ "vsock_id", F_IGNORED, false, NULL },
+	};
+	int ret = fields_parse(j, f, 3, where, ctl->log, msg, len);
+
+	if (ret)
+		return ret;
+	/* virtio 1.2 5.10.4: 0-2 are reserved, and so is 0xffffffff. */
+	if (cid < 3 || cid > 0xfffffffeULL)
+		return api_fault(msg, len, "%s.guest_cid: %llu: must be 3 to 4294967294",
+				 where, (unsigned long long)cid);
+	if (!uds[0])
+		return api_fault(msg, len, "%s.uds_path: empty", where);
+	if (set_str(&ctl->cfg.vsock_uds, uds))
+		return api_fault(msg, len, "%s: out of memory", where);
+	ctl->cfg.vsock_cid = cid;
+	return 0;
+}
+
 static int log_level_of(const char *s)
 {
 	static const struct {
@@ -537,6 +566,7 @@ void api_vmcfg_clear(struct api_vmcfg *c)
 		free(c->drive[i].path);
 	for (i = 0; i < c->nr_nets; i++)
 		free(c->net[i].tap);
+	free(c->vsock_uds);
 	free(c->log_path);
 	free(c->metrics_path);
 	memset(c, 0, sizeof(*c));
@@ -604,6 +634,10 @@ char *api_vmcfg_dump(const struct api_vmcfg *c)
 	json_object_set_new(root, "network-interfaces", nets_json(c));
 	if (c->entropy)
 		json_object_set_new(root, "entropy", json_object());
+	if (c->vsock_uds)
+		json_object_set_new(root, "vsock", json_pack("{s:I, s:s}",
+				    "guest_cid", (json_int_t)c->vsock_cid,
+				    "uds_path", c->vsock_uds));
 	if (c->metrics_path)
 		json_object_set_new(root, "metrics", json_pack("{s:s}",
 				    "metrics_path", c->metrics_path));
@@ -650,6 +684,7 @@ int api_config_load(struct api_ctl *ctl, const char *text, size_t len,
 		{ "boot-source", api_put_boot_source },
 		{ "machine-config", api_put_machine_config },
 		{ "entropy", api_put_entropy },
+		{ "vsock", api_put_vsock },
 		{ "logger", api_put_logger },
 		{ "metrics", api_put_metrics },
 	};
@@ -718,7 +753,7 @@ int api_vmcfg_to_config(const struct api_vmcfg *c, struct cellvm_config *cfg,
 
 	if (!c->kernel)
 		return api_fault(msg, msg_len, "boot-source: not configured (PUT /boot-source first)");
-	d = calloc(c->nr_drives + c->nr_nets + 1, sizeof(*d));
+	d = calloc(c->nr_drives + c->nr_nets + 2, sizeof(*d));
 	if (!d || cmdline_build(c, cmdline)) {
 		free(d);
 		return api_fault(msg, msg_len, "out of memory");
@@ -749,6 +784,12 @@ int api_vmcfg_to_config(const struct api_vmcfg *c, struct cellvm_config *cfg,
 	}
 	if (c->entropy)
 		d[n++].type = CELLVM_DEV_VIRTIO_RNG;
+	if (c->vsock_uds) {
+		/* No fd: each VM binds the socket (a stale one is replaced). */
+		d[n].type = CELLVM_DEV_VIRTIO_VSOCK;
+		d[n].vsock.guest_cid = c->vsock_cid;
+		d[n++].vsock.uds_path = c->vsock_uds;
+	}
 	cfg->devs = d;
 	cfg->nr_devs = n;
 	*devs = d;
@@ -772,6 +813,11 @@ int api_vmcfg_from_config(struct api_vmcfg *c, const struct cellvm_config *cfg)
 
 		if (d->type == CELLVM_DEV_VIRTIO_RNG)
 			c->entropy = true;
+		if (d->type == CELLVM_DEV_VIRTIO_VSOCK) {
+			c->vsock_cid = d->vsock.guest_cid;
+			if (set_str(&c->vsock_uds, d->vsock.uds_path))
+				return -ENOMEM;
+		}
 		if (d->type == CELLVM_DEV_VIRTIO_BLK && c->nr_drives < API_MAX_DRIVES) {
 			struct api_drive *a = &c->drive[c->nr_drives++];
 

@@ -29,6 +29,8 @@ int api_put_net(struct api_ctl *ctl, const char *path_id, json_t *j,
 		const char *where, char *msg, size_t len);
 int api_put_entropy(struct api_ctl *ctl, json_t *j, const char *where,
 		    char *msg, size_t len);
+int api_put_vsock(struct api_ctl *ctl, json_t *j, const char *where,
+		  char *msg, size_t len);
 int api_put_logger(struct api_ctl *ctl, json_t *j, const char *where,
 		   char *msg, size_t len);
 int api_put_metrics(struct api_ctl *ctl, json_t *j, const char *where,

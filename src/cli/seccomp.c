@@ -132,7 +132,11 @@ static const struct rule lifecycle_rules[] = {
 	 * accepting, reading, answering, half-closing; the socket file is
 	 * removed through its directory's fd at exit. */
 	{ "accept4", ANY }, { "recvfrom", ANY }, { "sendto", ANY },
-	{ "shutdown", ANY }, { "unlinkat", ANY }, { NULL, ANY },
+	{ "shutdown", ANY }, { "unlinkat", ANY },
+	/* A VM the API configured with PUT /vsock binds its listener when
+	 * it is created (each boot); the command's own --vsock is bound
+	 * once, before any filter. */
+	{ "bind", ANY }, { "listen", ANY }, { NULL, ANY },
 };
 
 /* Which ioctl requests a kind may issue. */

@@ -62,6 +62,7 @@ call "GET /machine-config" 200 '"vcpu_count":2,"mem_size_mib":192' GET /machine-
 call "PUT /boot-source" 204 '' PUT /boot-source \
 	"{\"kernel_image_path\": \"$GUEST_KERNEL\", \"initrd_path\": \"$GUEST_INITRD\", \"boot_args\": \"$QUIET\"}"
 call "PUT /entropy" 204 '' PUT /entropy '{}'
+call "PUT /vsock" 204 '' PUT /vsock "{\"guest_cid\": 5, \"uds_path\": \"$W/api-vsock.sock\"}"
 : >"$W/metrics"
 call "PUT /metrics" 204 '' PUT /metrics "{\"metrics_path\": \"$W/metrics\"}"
 call "InstanceStart" 204 '' PUT /actions '{"action_type": "InstanceStart"}'
@@ -76,6 +77,12 @@ guest_run 101 'nproc; grep MemTotal /proc/meminfo; ls /dev/hwrng'
 r=$(result 101)
 check "the guest has the 2 vCPUs of machine-config ($(echo "$r" | sed -n 1p))" [ "$(echo "$r" | sed -n 1p)" = 2 ]
 check "the guest has the entropy device ($(echo "$r" | sed -n 3p))" [ "$(echo "$r" | sed -n 3p)" = /dev/hwrng ]
+# virtio 1.2 5.10: device ID 19 is vsock; its host side is listening.
+guest_run 104 'cat /sys/bus/virtio/devices/*/device'
+ids=$(result 104 | tr '\n' ' ')
+check "the guest has the vsock device of PUT /vsock ($ids)" \
+	sh -c "echo ' $ids' | grep -q ' 0x0013 '"
+check "PUT /vsock: cellvm listens on uds_path" [ -S "$W/api-vsock.sock" ]
 call "GET / after start" 200 '"state":"Running"' GET /
 api http://localhost/vm/config | sed '$d' >"$W/vmcfg.json"
 check "GET /vm/config names the kernel" grep -qF "\"kernel_image_path\":\"$GUEST_KERNEL\"" "$W/vmcfg.json"

@@ -126,6 +126,15 @@ static const struct req preboot[] = {
 	{ "PUT", "/network-interfaces/eth1", "{\"iface_id\": \"eth1\"}", 400,
 	  "network-interfaces.host_dev_name: missing (required)" },
 	{ "PUT", "/entropy", "{}", 204, NULL },
+	{ "PUT", "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"/v\"}", 400,
+	  "vsock.guest_cid: 2: must be 3 to 4294967294" },
+	{ "PUT", "/vsock", "{\"guest_cid\": 4294967295, \"uds_path\": \"/v\"}", 400,
+	  "vsock.guest_cid: 4294967295: must be 3 to 4294967294" },
+	{ "PUT", "/vsock", "{\"guest_cid\": 3}", 400, "vsock.uds_path: missing (required)" },
+	{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"\"}", 400, "vsock.uds_path: empty" },
+	{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/v\", \"port\": 1}", 400,
+	  "vsock: unknown field 'port'" },
+	{ "PUT", "/vsock", "{\"vsock_id\": \"v\", \"guest_cid\": 3, \"uds_path\": \"/v\"}", 204, NULL },
 	{ "PUT", "/logger", "{\"level\": \"Loud\"}", 400, "logger.level: 'Loud'" },
 	{ "PUT", "/logger", "{\"level\": \"Info\", \"show_level\": true}", 204, NULL },
 	{ "PATCH", "/vm", "{\"state\": \"Paused\"}", 400,
@@ -145,6 +154,7 @@ static const struct req preboot[] = {
 	{ "GET", "/vm/config", NULL, 200, "\"drive_id\":\"rootfs\"" },
 	{ "GET", "/vm/config", NULL, 200, "\"guest_mac\":\"06:00:00:00:00:01\"" },
 	{ "GET", "/vm/config?x=1", NULL, 200, "\"entropy\":{}" },
+	{ "GET", "/vm/config", NULL, 200, "\"vsock\":{\"guest_cid\":3,\"uds_path\":\"/v\"}" },
 };
 
 static const struct req started[] = {
@@ -223,7 +233,7 @@ static const char full_cfg[] =
 	" \"is_read_only\": true}, {\"drive_id\": \"root\", \"path_on_host\": \"/r\","
 	" \"is_root_device\": true}],"
 	" \"network-interfaces\": [{\"iface_id\": \"n0\", \"host_dev_name\": \"tap3\"}],"
-	" \"entropy\": {}}";
+	" \"entropy\": {}, \"vsock\": {\"guest_cid\": 7, \"uds_path\": \"/v.sock\"}}";
 
 static void test_config_roundtrip(void **state)
 {
@@ -251,7 +261,7 @@ static void test_config_roundtrip(void **state)
 	assert_string_equal(cfg.cmdline, "console=ttyAMA0 root=/dev/vda rw");
 	assert_int_equal(cfg.ncpus, 2);
 	assert_int_equal(cfg.mem_size, 96ULL << 20);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
 	assert_int_equal(devs[0].type, CELLVM_DEV_VIRTIO_BLK);
 	assert_string_equal(devs[0].blk.path, "/r");
 	assert_false(devs[0].blk.readonly);
@@ -261,6 +271,10 @@ static void test_config_roundtrip(void **state)
 	assert_string_equal(devs[2].net.tap, "tap3");
 	assert_false(devs[2].net.has_mac);
 	assert_int_equal(devs[3].type, CELLVM_DEV_VIRTIO_RNG);
+	assert_int_equal(devs[4].type, CELLVM_DEV_VIRTIO_VSOCK);
+	assert_int_equal(devs[4].vsock.guest_cid, 7);
+	assert_string_equal(devs[4].vsock.uds_path, "/v.sock");
+	assert_false(devs[4].vsock.has_fd);
 	free(devs);
 	free(cmdline);
 	free(t1);
@@ -289,7 +303,9 @@ static void test_config_errors(void **state)
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"drives\": {}}",
 		  "drives: expected a JSON array" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"vsock\": {}}",
-		  "vsock: unknown or unsupported section" },
+		  "vsock.guest_cid: missing (required)" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"balloon\": {}}",
+		  "balloon: unknown or unsupported section" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\", \"extra\": 1}}",
 		  "boot-source: unknown field 'extra'" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"metrics\": "
