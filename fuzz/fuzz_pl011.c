@@ -41,29 +41,18 @@ static const uint16_t regs[] = {
 };
 
 struct fuzz_state {
-	struct cellvm_irqchip chip;
+	struct fuzz_line line;
 	struct pl011 *u;
-	bool level;
-	bool line_set;
 };
 
-static int fuzz_set_line(struct cellvm_irqchip *chip, unsigned line,
-			 bool level)
+/* At each change of the line: the device lock is not held (the call
+ * would deadlock if it were). */
+static void fuzz_line_changed(void *opaque)
 {
-	struct fuzz_state *s = chip->priv;
+	struct fuzz_state *s = opaque;
 
-	/* Only changes are driven. */
-	check(!s->line_set || level != s->level);
-	s->level = level;
-	s->line_set = true;
-	/* Would deadlock if the device lock were held. */
 	check(pl011_rx_level(s->u) <= PL011_FIFO_DEPTH);
-	return 0;
 }
-
-static const struct cellvm_irqchip_ops fuzz_chip_ops = {
-	.set_line = fuzz_set_line,
-};
 
 static void fuzz_tx(void *opaque, const uint8_t *buf, size_t len)
 {
@@ -81,32 +70,17 @@ static void fuzz_rx_ready(void *opaque)
 	check(pl011_rx_level(s->u) < PL011_FIFO_DEPTH);
 }
 
-/* An access at offset `off` of the window, as the bus makes it. */
-static uint64_t mmio_rd(struct pl011 *u, uint64_t off, unsigned size)
-{
-	struct cellvm_access_info a = { .offset = off, .size = size };
-
-	return pl011_mmio_ops.read(u, &a);
-}
-
-static void mmio_wr(struct pl011 *u, uint64_t off, unsigned size, uint64_t v)
-{
-	struct cellvm_access_info a = { .offset = off, .size = size };
-
-	pl011_mmio_ops.write(u, &a, v);
-}
-
 static void check_invariants(struct fuzz_state *s)
 {
 	unsigned level = pl011_rx_level(s->u);
-	uint64_t ris = mmio_rd(s->u, RIS, 4);
-	uint64_t imsc = mmio_rd(s->u, IMSC, 4);
-	uint64_t mis = mmio_rd(s->u, MIS, 4);
-	uint64_t fr = mmio_rd(s->u, FR, 4);
+	uint64_t ris = fuzz_mmio_rd(&pl011_mmio_ops, s->u, RIS, 4);
+	uint64_t imsc = fuzz_mmio_rd(&pl011_mmio_ops, s->u, IMSC, 4);
+	uint64_t mis = fuzz_mmio_rd(&pl011_mmio_ops, s->u, MIS, 4);
+	uint64_t fr = fuzz_mmio_rd(&pl011_mmio_ops, s->u, FR, 4);
 
 	check(level <= PL011_FIFO_DEPTH);
 	check(mis == (ris & imsc));
-	check(s->level == (mis != 0));
+	check(s->line.level == (mis != 0));
 	check(!(fr & (FR_TXFF | FR_BUSY)));
 	check(!!(fr & FR_RXFE) == (level == 0));
 }
@@ -126,15 +100,15 @@ static void do_op(struct fuzz_state *s, struct cursor *c)
 		/* Anywhere the bus would route: the access fits the window. */
 		off = take(c, 2) % (WINDOW - size + 1);
 		if (op % 5 == 0) {
-			(void)mmio_rd(s->u, off, size);
+			(void)fuzz_mmio_rd(&pl011_mmio_ops, s->u, off, size);
 		} else {
 			v = take(c, 8);
-			mmio_wr(s->u, off, size, v);
+			fuzz_mmio_wr(&pl011_mmio_ops, s->u, off, size, v);
 		}
 		break;
 	case 2:
 		off = regs[take(c, 1) % (sizeof(regs) / sizeof(regs[0]))];
-		mmio_wr(s->u, off, 4, take(c, 2));
+		fuzz_mmio_wr(&pl011_mmio_ops, s->u, off, 4, take(c, 2));
 		break;
 	case 3:
 		len = (size_t)take(c, 1) % 64;
@@ -160,14 +134,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cursor c = { .p = data, .left = size };
 	struct cellvm_log log = { .level = CELLVM_LOG_ERROR };
 	struct pl011_host host = {
-		.irq = { .chip = &s.chip, .line = 33 },
+		.irq = { .chip = &s.line.chip, .line = 33 },
 		.tx = fuzz_tx,
 		.rx_ready = fuzz_rx_ready,
 		.cb_opaque = &s,
 		.log = &log,
 	};
 
-	s.chip = (struct cellvm_irqchip){ .ops = &fuzz_chip_ops, .priv = &s };
+	fuzz_line_init(&s.line, fuzz_line_changed, &s);
 	if (pl011_create(&host, &s.u))
 		return 0;
 	while (c.left) {

@@ -41,28 +41,11 @@ static const uint16_t regs[] = { 0x000, 0x004, 0x008, 0x00c,
 				 0x010, 0x014, 0x018, 0x01c };
 
 struct fuzz_state {
-	struct cellvm_irqchip chip;
+	struct fuzz_line line;
 	struct pl031 *rtc;
 	int64_t now;
 	int64_t alarm;
 	int64_t offset;
-	bool level;
-	bool line_set;
-};
-
-static int fuzz_set_line(struct cellvm_irqchip *chip, unsigned line,
-			 bool level)
-{
-	struct fuzz_state *s = chip->priv;
-
-	check(!s->line_set || level != s->level);
-	s->level = level;
-	s->line_set = true;
-	return 0;
-}
-
-static const struct cellvm_irqchip_ops fuzz_chip_ops = {
-	.set_line = fuzz_set_line,
 };
 
 static int64_t fuzz_now(void *opaque)
@@ -80,21 +63,6 @@ static void fuzz_offset(void *opaque, int64_t off)
 	((struct fuzz_state *)opaque)->offset = off;
 }
 
-static uint64_t mmio_rd(struct pl031 *rtc, uint64_t off, unsigned size)
-{
-	struct cellvm_access_info a = { .offset = off, .size = size };
-
-	return pl031_mmio_ops.read(rtc, &a);
-}
-
-static void mmio_wr(struct pl031 *rtc, uint64_t off, unsigned size,
-		    uint64_t v)
-{
-	struct cellvm_access_info a = { .offset = off, .size = size };
-
-	pl031_mmio_ops.write(rtc, &a, v);
-}
-
 /* The counter as the saved state says it should read now. */
 static uint32_t expected_count(const struct fuzz_state *s,
 			       const struct pl031_state *st)
@@ -108,15 +76,15 @@ static uint32_t expected_count(const struct fuzz_state *s,
 static void check_invariants(struct fuzz_state *s)
 {
 	struct pl031_state st;
-	uint64_t ris = mmio_rd(s->rtc, RIS, 4);
-	uint64_t imsc = mmio_rd(s->rtc, IMSC, 4);
-	uint64_t mis = mmio_rd(s->rtc, MIS, 4);
-	uint64_t cr = mmio_rd(s->rtc, CR, 4);
-	uint64_t dr = mmio_rd(s->rtc, DR, 4);
+	uint64_t ris = fuzz_mmio_rd(&pl031_mmio_ops, s->rtc, RIS, 4);
+	uint64_t imsc = fuzz_mmio_rd(&pl031_mmio_ops, s->rtc, IMSC, 4);
+	uint64_t mis = fuzz_mmio_rd(&pl031_mmio_ops, s->rtc, MIS, 4);
+	uint64_t cr = fuzz_mmio_rd(&pl031_mmio_ops, s->rtc, CR, 4);
+	uint64_t dr = fuzz_mmio_rd(&pl031_mmio_ops, s->rtc, DR, 4);
 
 	pl031_save(s->rtc, &st);
 	check(mis == (ris & imsc));
-	check(s->level == (mis != 0));
+	check(s->line.level == (mis != 0));
 	check(ris <= 1 && imsc <= 1 && cr <= 1);
 	check(st.alarm_ns == s->alarm);
 	check(st.offset_ns == s->offset);
@@ -147,15 +115,15 @@ static void do_op(struct fuzz_state *s, struct cursor *c)
 	switch (op % 7) {
 	case 0:
 		off = take(c, 2) % (WINDOW - size + 1);
-		(void)mmio_rd(s->rtc, off, size);
+		(void)fuzz_mmio_rd(&pl031_mmio_ops, s->rtc, off, size);
 		break;
 	case 1:
 		off = take(c, 2) % (WINDOW - size + 1);
-		mmio_wr(s->rtc, off, size, take(c, 4));
+		fuzz_mmio_wr(&pl031_mmio_ops, s->rtc, off, size, take(c, 4));
 		break;
 	case 2:
 		off = regs[take(c, 1) % (sizeof(regs) / sizeof(regs[0]))];
-		mmio_wr(s->rtc, off, 4, take(c, 4));
+		fuzz_mmio_wr(&pl031_mmio_ops, s->rtc, off, 4, take(c, 4));
 		break;
 	case 3:
 		move_clock(s, c);
@@ -181,14 +149,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_state s = { .now = START, .alarm = PL031_NO_ALARM };
 	struct cursor c = { data, size };
 	struct pl031_host host = {
-		.irq = { .chip = &s.chip, .line = 34 },
+		.irq = { .chip = &s.line.chip, .line = 34 },
 		.now_ns = fuzz_now,
 		.set_alarm = fuzz_alarm,
 		.offset_changed = fuzz_offset,
 		.cb_opaque = &s,
 	};
 
-	s.chip = (struct cellvm_irqchip){ .ops = &fuzz_chip_ops, .priv = &s };
+	fuzz_line_init(&s.line, NULL, &s);
 	if (pl031_create(&host, &s.rtc))
 		return 0;
 	while (c.left) {

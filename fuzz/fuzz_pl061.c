@@ -39,57 +39,26 @@ static const uint16_t regs[] = { 0x000, 0x3fc, 0x400, 0x404, 0x408, 0x40c,
 				 0x410, 0x414, 0x418, 0x41c, 0x420 };
 
 struct fuzz_state {
-	struct cellvm_irqchip chip;
+	struct fuzz_line line;
 	struct pl061 *gpio;
-	bool level;
-	bool line_set;
 };
-
-static int fuzz_set_line(struct cellvm_irqchip *chip, unsigned line,
-			 bool level)
-{
-	struct fuzz_state *s = chip->priv;
-
-	check(!s->line_set || level != s->level);
-	s->level = level;
-	s->line_set = true;
-	return 0;
-}
-
-static const struct cellvm_irqchip_ops fuzz_chip_ops = {
-	.set_line = fuzz_set_line,
-};
-
-static uint64_t mmio_rd(struct pl061 *g, uint64_t off, unsigned size)
-{
-	struct cellvm_access_info a = { .offset = off, .size = size };
-
-	return pl061_mmio_ops.read(g, &a);
-}
-
-static void mmio_wr(struct pl061 *g, uint64_t off, unsigned size, uint64_t v)
-{
-	struct cellvm_access_info a = { .offset = off, .size = size };
-
-	pl061_mmio_ops.write(g, &a, v);
-}
 
 static void check_invariants(struct fuzz_state *s)
 {
 	struct pl061_state st;
-	uint64_t ris = mmio_rd(s->gpio, RIS, 4);
-	uint64_t ie = mmio_rd(s->gpio, IE, 4);
-	uint64_t mis = mmio_rd(s->gpio, MIS, 4);
-	uint64_t is = mmio_rd(s->gpio, IS, 4);
-	uint64_t iev = mmio_rd(s->gpio, IEV, 4);
-	uint64_t data = mmio_rd(s->gpio, DATA_ALL, 4);
+	uint64_t ris = fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, RIS, 4);
+	uint64_t ie = fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, IE, 4);
+	uint64_t mis = fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, MIS, 4);
+	uint64_t is = fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, IS, 4);
+	uint64_t iev = fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, IEV, 4);
+	uint64_t data = fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, DATA_ALL, 4);
 	uint8_t pins;
 
 	pl061_save(s->gpio, &st);
 	pins = (uint8_t)((st.dir & st.data) | (~st.dir & st.in));
 	check(mis == (ris & ie));
-	check(s->level == (mis != 0));
-	check(pl061_irq_level(s->gpio) == s->level);
+	check(s->line.level == (mis != 0));
+	check(pl061_irq_level(s->gpio) == s->line.level);
 	check(data == pins);
 	check((ris & is) == (is & (uint8_t)~(pins ^ iev)));
 	check(ris <= 0xff && ie <= 0xff && data <= 0xff);
@@ -108,15 +77,15 @@ static void do_op(struct fuzz_state *s, struct cursor *c)
 	switch (op % 6) {
 	case 0:
 		off = take(c, 2) % (WINDOW - size + 1);
-		(void)mmio_rd(s->gpio, off, size);
+		(void)fuzz_mmio_rd(&pl061_mmio_ops, s->gpio, off, size);
 		break;
 	case 1:
 		off = take(c, 2) % (WINDOW - size + 1);
-		mmio_wr(s->gpio, off, size, take(c, 4));
+		fuzz_mmio_wr(&pl061_mmio_ops, s->gpio, off, size, take(c, 4));
 		break;
 	case 2:
 		off = regs[take(c, 1) % (sizeof(regs) / sizeof(regs[0]))];
-		mmio_wr(s->gpio, off, 1, take(c, 1));
+		fuzz_mmio_wr(&pl061_mmio_ops, s->gpio, off, 1, take(c, 1));
 		break;
 	case 3:
 		pin = (unsigned)take(c, 1);
@@ -141,11 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_state s = { 0 };
 	struct cursor c = { data, size };
 	struct pl061_host host = {
-		.irq = { .chip = &s.chip, .line = 39 },
+		.irq = { .chip = &s.line.chip, .line = 39 },
 		.power_pin = 3,
 	};
 
-	s.chip = (struct cellvm_irqchip){ .ops = &fuzz_chip_ops, .priv = &s };
+	fuzz_line_init(&s.line, NULL, &s);
 	if (pl061_create(&host, &s.gpio))
 		return 0;
 	while (c.left) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the libFuzzer targets share: reading operands off the input, the
- * invariant check, and the device-tree round trip of the PrimeCell
- * targets (fuzz_pl011, fuzz_pl031, fuzz_pl061).
+ * invariant check, and for the PrimeCell targets (fuzz_pl011, fuzz_pl031,
+ * fuzz_pl061) their interrupt line, their MMIO accesses and the
+ * device-tree round trip.
  */
 #ifndef CELLVM_FUZZ_UTIL_H
 #define CELLVM_FUZZ_UTIL_H
@@ -14,6 +15,7 @@
 #include <libfdt.h>
 
 #include "core/bus.h"
+#include "core/irq.h"
 
 /* The unread rest of the input. */
 struct cursor {
@@ -78,6 +80,62 @@ static inline void fuzz_fdt_node(const struct cellvm_mmio_ops *ops,
 	check(ret <= 0);
 	if (!ret && !fdt_end_node(buf) && !fdt_finish(buf))
 		check(fdt_path_offset(buf, path) >= 0);
+}
+
+/*
+ * A device's interrupt line that checks the model drives only changes and
+ * remembers the level. on_change, if given, adds the target's own check
+ * at each change.
+ */
+struct fuzz_line {
+	struct cellvm_irqchip chip;
+	bool level;
+	bool set; /* driven at least once */
+	void (*on_change)(void *opaque);
+	void *opaque;
+};
+
+static inline int fuzz_line_set(struct cellvm_irqchip *chip, unsigned line,
+				bool level)
+{
+	struct fuzz_line *l = chip->priv;
+
+	(void)line;
+	check(!l->set || level != l->level);
+	l->level = level;
+	l->set = true;
+	if (l->on_change)
+		l->on_change(l->opaque);
+	return 0;
+}
+
+static inline void fuzz_line_init(struct fuzz_line *l,
+				  void (*on_change)(void *opaque),
+				  void *opaque)
+{
+	static const struct cellvm_irqchip_ops ops = {
+		.set_line = fuzz_line_set,
+	};
+
+	*l = (struct fuzz_line){ .chip = { .ops = &ops, .priv = l },
+				 .on_change = on_change, .opaque = opaque };
+}
+
+/* An access at offset `off` of a device's window, as the bus makes it. */
+static inline uint64_t fuzz_mmio_rd(const struct cellvm_mmio_ops *ops,
+				    void *dev, uint64_t off, unsigned size)
+{
+	struct cellvm_access_info a = { .offset = off, .size = size };
+
+	return ops->read(dev, &a);
+}
+
+static inline void fuzz_mmio_wr(const struct cellvm_mmio_ops *ops, void *dev,
+				uint64_t off, unsigned size, uint64_t v)
+{
+	struct cellvm_access_info a = { .offset = off, .size = size };
+
+	ops->write(dev, &a, v);
 }
 
 #endif
