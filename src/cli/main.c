@@ -851,7 +851,7 @@ static int api_setup(struct cli *c, bool *wait)
 	api_ctl_init(&c->api.ctl);
 	if (c->api.config_file) {
 		if (c->cfg.kernel.path || c->nr_devs)
-			return usage_error("--config-file gives the machine: drop --kernel, --disk, --net and --rng");
+			return usage_error("--config-file gives the machine: drop --kernel, --disk, --net, --rng and --vsock");
 		ret = cli_api_config_file(&c->api, &c->cfg);
 		if (ret)
 			return ret;
@@ -862,7 +862,7 @@ static int api_setup(struct cli *c, bool *wait)
 		return 0;
 	*wait = !c->cfg.kernel.path;
 	if (*wait && c->nr_devs)
-		return usage_error("--disk, --net and --rng need --kernel with --api-sock (without it, the machine is configured over the API)");
+		return usage_error("--disk, --net, --rng and --vsock need --kernel with --api-sock (without it, the machine is configured over the API)");
 	if (*wait && c->jail.on)
 		return usage_error("--api-sock without --kernel or --config-file cannot be used with --jail: the images must be opened before jailing");
 	if (*wait && c->cfg.dump_dtb)
